@@ -1,0 +1,1 @@
+"""Release tooling: jupytext sources -> notebooks -> nbgrader student version."""
