@@ -114,7 +114,7 @@ def train_epochs(
             if grad_clip is not None:
                 nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
             opt.step()
-            history.train.append(float(loss))
+            history.train.append(float(loss.detach()))
             step += 1
             bar.update(1)
             bar.set_postfix(loss=f"{history.train[-1]:.4f}")

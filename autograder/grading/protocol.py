@@ -1,0 +1,191 @@
+"""Messages between the trusted grader (parent) and the sandboxed child.
+
+A frame is ``[u32 header length][header JSON][u32 array count]`` followed by
+``[u64 length][.npy bytes]`` per array. Values are a JSON tree in which every
+tensor is replaced by ``{"__array__": i}``; arrays travel as ``.npy`` and are
+read back with ``numpy.load(allow_pickle=False)``: nothing the child sends is
+ever unpickled, and only bool/int/uint/float arrays are accepted.
+
+This module is copied into the sandbox and imported there too, so it depends
+on the standard library and numpy only (torch is imported lazily).
+"""
+from __future__ import annotations
+
+import io
+import json
+import os
+import select
+import struct
+import time
+from typing import Any
+
+import numpy as np
+
+ALLOWED_KINDS = "biuf"  # bool, signed int, unsigned int, float
+DEFAULT_MAX_BYTES = 256 << 20
+
+
+class ProtocolError(RuntimeError):
+    """The other side sent something malformed, too big, or nothing in time."""
+
+
+class ChannelTimeout(ProtocolError):
+    """No complete frame arrived before the deadline."""
+
+
+class ChannelClosed(ProtocolError):
+    """The other side closed its end (usually: the child process died)."""
+
+
+# ---------------------------------------------------------------- encoding
+def _to_numpy(value: Any) -> tuple[np.ndarray, bool] | None:
+    """(array, was_torch) for tensors and arrays, None for anything else."""
+    if isinstance(value, np.ndarray):
+        return value, False
+    torch = _torch_if_loaded()
+    if torch is not None and isinstance(value, torch.Tensor):
+        t = value.detach().cpu()
+        if t.dtype in (torch.bfloat16, torch.float16):
+            t = t.float()
+        return np.array(t.numpy(), copy=True), True
+    return None
+
+
+def _torch_if_loaded():
+    import sys
+
+    return sys.modules.get("torch")
+
+
+def encode(value: Any, arrays: list[np.ndarray]) -> Any:
+    """JSON-able tree for ``value``; tensors/arrays are appended to ``arrays``.
+
+    Raises ``TypeError`` naming the offending type for anything that is not
+    None, bool, int, float, str, list, tuple, dict with str keys, ndarray or
+    tensor (e.g. an object that pretends to equal everything).
+    """
+    if value is None or type(value) in (bool, int, str):
+        return value
+    if type(value) is float:
+        return value if np.isfinite(value) else {"__float__": repr(value)}
+    if isinstance(value, (np.integer, np.floating, np.bool_)):
+        return encode(value.item(), arrays)
+    got = _to_numpy(value)
+    if got is not None:
+        arr, was_torch = got
+        if arr.dtype.kind not in ALLOWED_KINDS:
+            raise TypeError(f"a tensor of dtype {arr.dtype} cannot be sent (numbers only)")
+        arrays.append(np.ascontiguousarray(arr))
+        return {"__array__": len(arrays) - 1, "torch": was_torch}
+    if type(value) in (list, tuple):
+        return {("__list__" if type(value) is list else "__tuple__"): [encode(v, arrays) for v in value]}
+    if type(value) is dict and all(type(k) is str for k in value):
+        return {"__dict__": {k: encode(v, arrays) for k, v in value.items()}}
+    raise TypeError(f"an object of type {type(value).__name__} cannot be sent; expected tensors, numbers, "
+                    "strings or lists/tuples/dicts of them")
+
+
+def decode(tree: Any, arrays: list[np.ndarray], as_torch: bool = True) -> Any:
+    """Inverse of :func:`encode`; tensors come back as fresh CPU tensors."""
+    if isinstance(tree, dict):
+        if "__array__" in tree:
+            arr = arrays[int(tree["__array__"])]
+            if as_torch and tree.get("torch", True):
+                import torch
+
+                return torch.from_numpy(arr.copy())
+            return arr
+        if "__float__" in tree:
+            return float(tree["__float__"])
+        if "__list__" in tree:
+            return [decode(v, arrays, as_torch) for v in tree["__list__"]]
+        if "__tuple__" in tree:
+            return tuple(decode(v, arrays, as_torch) for v in tree["__tuple__"])
+        if "__dict__" in tree:
+            return {k: decode(v, arrays, as_torch) for k, v in tree["__dict__"].items()}
+        raise ProtocolError("malformed value tree")
+    if isinstance(tree, list):
+        raise ProtocolError("malformed value tree (bare list)")
+    return tree
+
+
+# ---------------------------------------------------------------- framing
+def _npy_bytes(arr: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    np.save(buf, arr, allow_pickle=False)
+    return buf.getvalue()
+
+
+def send(fd: int, header: dict, arrays: list[np.ndarray] = ()) -> None:
+    """Write one frame (blocking)."""
+    blob = json.dumps(header).encode()
+    parts = [struct.pack("<I", len(blob)), blob, struct.pack("<I", len(arrays))]
+    for arr in arrays:
+        data = _npy_bytes(arr)
+        parts += [struct.pack("<Q", len(data)), data]
+    payload = b"".join(parts)
+    view = memoryview(payload)
+    while view:
+        n = os.write(fd, view[:1 << 20])
+        view = view[n:]
+
+
+class Reader:
+    """Reads frames from ``fd`` with a deadline and a size limit."""
+
+    def __init__(self, fd: int, max_bytes: int = DEFAULT_MAX_BYTES):
+        self.fd = fd
+        self.max_bytes = max_bytes
+
+    def _read_exact(self, n: int, deadline: float | None) -> bytes:
+        chunks, got = [], 0
+        while got < n:
+            if deadline is not None:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise ChannelTimeout("no answer in time")
+                ready, _, _ = select.select([self.fd], [], [], left)
+                if not ready:
+                    raise ChannelTimeout("no answer in time")
+            chunk = os.read(self.fd, min(n - got, 1 << 20))
+            if not chunk:
+                raise ChannelClosed("the other side closed the channel")
+            chunks.append(chunk)
+            got += len(chunk)
+        return b"".join(chunks)
+
+    def recv(self, timeout: float | None = None) -> tuple[dict, list[np.ndarray]]:
+        """One frame: (header, arrays). Raises :class:`ProtocolError` subclasses."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        (hlen,) = struct.unpack("<I", self._read_exact(4, deadline))
+        total = hlen
+        if hlen > min(self.max_bytes, 64 << 20):
+            raise ProtocolError(f"header of {hlen} bytes exceeds the limit")
+        try:
+            header = json.loads(self._read_exact(hlen, deadline))
+        except ValueError as exc:
+            raise ProtocolError(f"header is not JSON ({exc})") from None
+        if not isinstance(header, dict):
+            raise ProtocolError("header is not a JSON object")
+        (count,) = struct.unpack("<I", self._read_exact(4, deadline))
+        if count > 4096:
+            raise ProtocolError(f"{count} arrays in one message exceeds the limit")
+        arrays = []
+        for _ in range(count):
+            (alen,) = struct.unpack("<Q", self._read_exact(8, deadline))
+            total += alen
+            if total > self.max_bytes:
+                raise ProtocolError(f"output larger than the limit of {self.max_bytes >> 20} MiB")
+            arrays.append(load_npy(self._read_exact(alen, deadline)))
+        return header, arrays
+
+
+def load_npy(data: bytes) -> np.ndarray:
+    """Parse ``.npy`` bytes without pickle; only numeric/bool dtypes are accepted."""
+    try:
+        arr = np.load(io.BytesIO(data), allow_pickle=False)
+    except Exception as exc:  # malformed header, object dtype, truncated data
+        raise ProtocolError(f"invalid array data ({type(exc).__name__}: {exc})") from None
+    if not isinstance(arr, np.ndarray) or arr.dtype.kind not in ALLOWED_KINDS:
+        raise ProtocolError(f"array of dtype {getattr(arr, 'dtype', '?')} refused (numbers only)")
+    return arr

@@ -1,0 +1,49 @@
+"""What a student installs must not contain solutions, hidden tests or thresholds."""
+import json
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def wheel_texts(tmp_path_factory):
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
+                    "-w", str(out), str(REPO / "arkit")], check=True, capture_output=True)
+    (wheel,) = out.glob("arkit-*.whl")
+    with zipfile.ZipFile(wheel) as zf:
+        return {n: zf.read(n).decode("utf-8", "replace") for n in zf.namelist()}
+
+
+def test_wheel_has_no_instructor_material(wheel_texts):
+    """Does the arkit wheel avoid solution markers, hidden tests and the instructor package?"""
+    for name, text in wheel_texts.items():
+        assert "BEGIN SOLUTION" not in text, name
+        assert "BEGIN HIDDEN TESTS" not in text, name
+        assert not re.search(r"^\s*(from|import)\s+autograder", text, re.M), f"{name} imports autograder"
+    assert not any(n.startswith("autograder/") for n in wheel_texts)
+
+
+def test_wheel_has_no_calibrated_thresholds(wheel_texts):
+    """Is no threshold value from the calibration files present in the student package?"""
+    values = set()
+    for path in (REPO / "autograder" / "calibration").glob("*.json"):
+        def walk(node, key=""):
+            if isinstance(node, dict):
+                for k, v in node.items():
+                    walk(v, k)
+            elif isinstance(node, list):
+                for v in node:
+                    walk(v, key)
+            elif isinstance(node, float) and key in ("threshold", "loose_bound"):
+                values.add(f"{node:.4f}")
+        walk(json.loads(path.read_text()))
+    code = "\n".join(t for n, t in wheel_texts.items() if n.endswith(".py"))
+    leaked = sorted(v for v in values if v in code)
+    assert not leaked, f"thresholds found in the student package: {leaked}"
