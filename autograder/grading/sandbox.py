@@ -88,6 +88,20 @@ def _quiet(cmd: list[str], **kw) -> bool:
         return False
 
 
+def python_prefix() -> str:
+    """The real folder of the running interpreter's installation (revealed in the sandbox)."""
+    return os.path.realpath(sys.base_prefix)
+
+
+def boot_command(cfg: dict, namespaces: bool) -> list[str]:
+    """argv that starts ``sandbox_boot.py`` with ``cfg`` (inside fresh namespaces if asked)."""
+    boot = [sys.executable, "-s", "-B", str(HERE / "sandbox_boot.py"), json.dumps(cfg)]
+    if namespaces:
+        boot = [shutil.which("unshare"), "--net", "--mount", "--pid", "--fork", "--kill-child",
+                "--mount-proc", *boot]
+    return boot
+
+
 @functools.lru_cache(maxsize=None)
 def probe_isolation(base_uid: int = 61000, allow_namespaces: bool = True) -> Isolation:
     """Find out what isolation works here (cached; a few quick subprocesses)."""
@@ -101,13 +115,13 @@ def probe_isolation(base_uid: int = 61000, allow_namespaces: bool = True) -> Iso
                            "student code may use the network and read any file its user can read")
     uid_drop = False
     if root:
-        def drop():
-            os.setgroups([])
-            os.setgid(base_uid)
-            os.setuid(base_uid)
-        uid_drop = _quiet([sys.executable, "-c", "import numpy, arkit"], preexec_fn=drop, cwd="/")
+        cfg = {"reveal": [python_prefix()] if namespaces else [], "hide": [], "pass_fds": [],
+               "limits": {}, "uid": base_uid, "cwd": "/", "env": {"PATH": os.environ.get("PATH", "")},
+               "argv": [sys.executable, "-s", "-B", "-c", "import numpy, arkit.submission"]}
+        uid_drop = _quiet(boot_command(cfg, namespaces), cwd="/")
         if not uid_drop:
-            limitations.append(f"cannot run the interpreter as uid {base_uid}: student code runs as root")
+            limitations.append(f"cannot run the interpreter as uid {base_uid}: student code runs as root "
+                               "(RLIMIT_NPROC is not enforced for root)")
     else:
         limitations.append("grader is not root: student code runs as the grader's own user "
                            "(RLIMIT_NPROC then counts all of that user's processes)")
@@ -176,13 +190,11 @@ class Sandbox:
             "limits": {"as": None if lim.memory_mb is None else lim.memory_mb << 20, "cpu": int(lim.cpu_s),
                        "fsize": lim.fsize_mb << 20, "nproc": lim.nproc if self.uid is not None else None,
                        "nofile": 256, "core": 0},
-            "uid": self.uid, "cwd": str(work), "python": sys.executable,
-            "runner": str(self.dir / "runner" / "child.py"), "env": self._env(work),
+            "uid": self.uid, "cwd": str(work), "env": self._env(work),
+            "reveal": [python_prefix()] if self.isolation.namespaces else [],
+            "argv": [sys.executable, "-s", "-B", str(self.dir / "runner" / "child.py"), str(p2c_r), str(c2p_w)],
         }
-        boot = [sys.executable, "-s", "-B", str(HERE / "sandbox_boot.py"), json.dumps(cfg)]
-        if self.isolation.namespaces:
-            boot = [shutil.which("unshare"), "--net", "--mount", "--pid", "--fork", "--kill-child",
-                    "--mount-proc", *boot]
+        boot = boot_command(cfg, self.isolation.namespaces)
         console = open(self.dir / "console.log", "wb")
         try:
             self.proc = subprocess.Popen(boot, stdin=subprocess.DEVNULL, stdout=console, stderr=console,

@@ -2,7 +2,8 @@
 
 Usage: ``python sandbox_boot.py CONFIG_JSON``. Steps, in this order:
 
-1. hide folders the student must not read (empty read-only tmpfs over each;
+1. make the Python installation readable if it sits under a closed folder
+   (``reveal``), then hide folders the student must not read (empty read-only tmpfs over each;
    only when ``hide`` is non-empty, i.e. inside a private mount namespace),
 2. fork; the parent stays as a reaper (PID 1 reaps orphans and exits with
    the runner's status, which tears the whole PID namespace down),
@@ -19,7 +20,7 @@ import os
 import resource
 import sys
 
-MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND, MS_REC = 1, 2, 4, 8, 32, 4096, 16384
 
 
 def hide(paths: list[str]) -> None:
@@ -27,11 +28,40 @@ def hide(paths: list[str]) -> None:
     for path in paths:
         if not os.path.isdir(path):
             continue
-        flags = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC
-        if libc.mount(b"none", path.encode(), b"tmpfs", flags, b"size=4k,mode=0555") != 0:
-            err = ctypes.get_errno()
-            sys.stderr.write(f"sandbox_boot: cannot hide {path}: {os.strerror(err)}\n")
-            os._exit(70)
+        _mount(libc, b"none", path, b"tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, b"size=4k,mode=0555")
+
+
+def reveal(paths: list[str]) -> None:
+    """Make each path readable although an ancestor is closed to others (e.g. a
+    Python installed under /root): cover the closed ancestor with an empty
+    tmpfs and bind the path back read-only. The rest of that ancestor stays hidden."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    for path in paths:
+        blocked = next((a for a in reversed(_ancestors(path)) if not os.stat(a).st_mode & 0o001), None)
+        if blocked is None:
+            continue
+        fd = os.open(path, os.O_PATH)
+        _mount(libc, b"none", blocked, b"tmpfs", MS_NOSUID | MS_NODEV, b"size=64k,mode=0755")
+        os.makedirs(path, exist_ok=True)
+        _mount(libc, f"/proc/self/fd/{fd}".encode(), path, None, MS_BIND | MS_REC, None)
+        _mount(libc, b"none", path, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC, None)
+        os.close(fd)
+
+
+def _ancestors(path: str) -> list[str]:
+    """Proper ancestors of ``path`` from the leaf up, without '/'."""
+    out, cur = [], os.path.dirname(path)
+    while cur not in ("/", ""):
+        out.append(cur)
+        cur = os.path.dirname(cur)
+    return out
+
+
+def _mount(libc, source, target: str, fstype, flags: int, data) -> None:
+    if libc.mount(source, target.encode(), fstype, flags, data) != 0:
+        err = ctypes.get_errno()
+        sys.stderr.write(f"sandbox_boot: mount on {target} failed: {os.strerror(err)}\n")
+        os._exit(70)
 
 
 def apply_limits(limits: dict) -> None:
@@ -46,6 +76,7 @@ def apply_limits(limits: dict) -> None:
 
 def main() -> None:
     cfg = json.loads(sys.argv[1])
+    reveal(cfg.get("reveal", []))
     hide(cfg.get("hide", []))
     keep = set(cfg["pass_fds"])
     pid = os.fork()
@@ -71,8 +102,7 @@ def main() -> None:
     os.chdir(cfg["cwd"])
     for fd in keep:
         os.set_inheritable(fd, True)
-    argv = [cfg["python"], "-s", "-B", cfg["runner"], *map(str, cfg["pass_fds"])]
-    os.execve(cfg["python"], argv, cfg["env"])
+    os.execve(cfg["argv"][0], cfg["argv"], cfg["env"])
 
 
 if __name__ == "__main__":

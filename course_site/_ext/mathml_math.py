@@ -61,5 +61,13 @@ def visit_math_block(self, node: nodes.math_block) -> None:
 
 
 def setup(app):
+    try:
+        import latex2mathml.converter  # noqa: F401
+    except ImportError as exc:
+        from sphinx.errors import ExtensionError
+
+        raise ExtensionError(
+            "the course site renders math with latex2mathml, which is not installed: "
+            "pip install latex2mathml (it is pinned in requirements/pins.txt)") from exc
     app.add_html_math_renderer("mathml", (visit_math, None), (visit_math_block, None))
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -40,7 +40,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from arkit.profiles import active_profile, pick, default_device
 from arkit.seeding import seed_everything
-from arkit.data import load_dataset
+from arkit.data import load_dataset, true_density
 from arkit.units import format_nll
 from arkit.training import train_epochs
 from arkit.plotting import show_samples, plot_losses, plot_joint
@@ -50,7 +50,7 @@ SEED = int(os.environ.get("ARKIT_SEED", "0"))
 seed_everything(SEED)
 DEVICE = default_device(PROFILE)
 CFG = pick({
-    "ci": dict(p2d_hidden=[64, 64], p2d_epochs=4, p2d_steps=150, p2d_valid=2000,
+    "ci": dict(p2d_hidden=[64, 64], p2d_epochs=10, p2d_steps=400, p2d_valid=2000,
                img_hidden=[256, 256], shapes_epochs=6, mnist_train=6000, mnist_epochs=3, img_valid=1000,
                oa_orders=3, oa_epochs=3, n_samples=16, n_inpaint=6, batch_size=128, lr=2e-3),
     "cpu": dict(p2d_hidden=[128, 128], p2d_epochs=10, p2d_steps=None, p2d_valid=None,
@@ -213,7 +213,8 @@ def masked_linear_probe(weight, bias, mask, x):
     out.sum().backward()
     is_buffer = any(torch.equal(b, torch.as_tensor(mask, dtype=b.dtype)) for _, b in layer.named_buffers()
                     if b.shape == weight.shape)
-    return out.detach(), layer.weight.detach().clone(), layer.weight.grad.detach().clone(), torch.tensor(float(is_buffer))
+    grad = layer.weight.grad if layer.weight.grad is not None else torch.zeros_like(layer.weight)
+    return out.detach(), layer.weight.detach().clone(), grad.detach().clone(), torch.tensor(float(is_buffer))
 
 
 expose("made_masked_linear_probe", masked_linear_probe)
@@ -323,13 +324,16 @@ class MADE(nn.Module):
 
 # %% nbgrader={"grade": false, "grade_id": "made_model_expose", "locked": true, "schema_version": 3, "solution": false, "task": false}
 def made_ar_probe(x, order, num_values=3, hidden_sizes=(32, 32), one_hot=True):
-    """Logits (B, D, K) of a freshly initialised MADE with the given order (D = len(order))."""
+    """Logits (B, D, K) of a MADE with the given order (D = len(order)), initialised from seed 0.
+
+    Arguments may be tensors (the grader sends tensors): num_values int, hidden_sizes (L,) ints, one_hot bool.
+    """
     order = torch.as_tensor(order, dtype=torch.long)
+    sizes = [int(h) for h in torch.as_tensor(hidden_sizes).reshape(-1)]
     with torch.random.fork_rng():
         torch.manual_seed(0)
-        model = MADE(order.numel(), int(num_values), list(hidden_sizes), order=order, one_hot=bool(one_hot))
-    with torch.no_grad():
-        return model(x)
+        model = MADE(order.numel(), int(num_values), sizes, order=order, one_hot=bool(one_hot))
+    return model(x)
 
 
 expose("made_ar_probe", made_ar_probe)
@@ -389,7 +393,7 @@ for name in ("picture2d_small", "picture2d_large"):
     model.cpu().eval()
     p2d_models[name], p2d_histories[name] = model, hist
     print(f"{name}: final valid NLL {format_nll(hist.test[-1])}")
-    fig = plot_joint(train.info.extra["density_fn"](), joint_density(model, side), titles=(f"true {name}", "MADE"))
+    fig = plot_joint(true_density(name), joint_density(model, side), titles=(f"true {name}", "MADE"))
     plt.show()
 
 # %% nbgrader={"grade": false, "grade_id": "made_picture2d_expose", "locked": true, "schema_version": 3, "solution": false, "task": false}

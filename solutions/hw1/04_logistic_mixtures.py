@@ -143,6 +143,8 @@ def logistic_mixture_log_prob(x: torch.Tensor, params: torch.Tensor, num_mixture
 
 # %% nbgrader={"grade": true, "grade_id": "lmix_log_prob_test", "locked": true, "points": 5, "schema_version": 3, "solution": false, "task": false}
 expose("logistic_mixture_log_prob", logistic_mixture_log_prob)
+from arkit.checks.finite import check_finite_gradients
+
 _g = torch.Generator().manual_seed(0)
 _v = torch.arange(256)
 for _K in (1, 3):
@@ -168,12 +170,13 @@ for _r in (0, 100, 255):
     _want = float(logistic_mixture_log_prob(torch.tensor([[[[_r]]]]), _pR, _K))
     assert abs(_marg - _want) < 1e-3, (f"3 channels, R={_r}: summing P(R, G, B) over G and B gives log {_marg:.4f}, "
                                       f"but the marginal of R is log {_want:.4f}: G and B must each be normalised")
+# Shape and finite gradients with extreme log-scales (3 channels, K=3).
 _x1 = torch.randint(0, 256, (4, 3, 5, 5), generator=_g)
-_p1 = torch.randn(4, 30, 5, 5, generator=_g, requires_grad=True)
-_out = logistic_mixture_log_prob(_x1, _p1, 3)
-assert _out.shape == (4,), f"expected (4,) (one value per image), got {tuple(_out.shape)}"
-_out.sum().backward()
-assert torch.isfinite(_p1.grad).all(), "gradients with respect to params must be finite"
+_x1[0] = 0
+_x1[1] = 255
+_p1 = torch.randn(4, 30, 5, 5, generator=_g) * 3
+assert logistic_mixture_log_prob(_x1, _p1, 3).shape == (4,), "expected one value per image, shape (4,)"
+check_finite_gradients(lambda x, p: logistic_mixture_log_prob(x, p, 3), {"x": _x1, "params": _p1}).raise_if_failed()
 ### BEGIN HIDDEN TESTS
 from autograder.assignments.base import grade_in_notebook
 grade_in_notebook("hw1", "lmix_log_prob_test")
@@ -416,7 +419,12 @@ def mixture_params(x):
 
 expose("lmix_mnist_params", mixture_params, kind="param_fn", dataset="mnist_gray",
        likelihood="pixelcnnpp", num_mixtures=K)
-expose("lmix_model", lambda x: MIX_MODEL(torch.as_tensor(x).to(DEVICE)).cpu(), kind="model", num_mixtures=K)
+def mixture_model_fn(x):
+    """The trained mixture network as a differentiable function (for the autoregressive check)."""
+    return MIX_MODEL(torch.as_tensor(x).to(DEVICE)).cpu()
+
+
+expose("lmix_model", mixture_model_fn, kind="model", num_mixtures=K)
 
 # %% nbgrader={"grade": true, "grade_id": "lmix_model_test", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
 # Public checks: the parameters have the right shape and are finite; validation NLL is finite.
@@ -437,9 +445,9 @@ grade_in_notebook("hw1", "lmix_model_test")
 # respect to the input; the $3K$ parameters of a pixel count as that pixel's output.
 
 # %% nbgrader={"grade": true, "grade_id": "lmix_ar_test", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-from arkit.checks import check_autoregressive
+from arkit.checks.autoregressive import check_autoregressive
 _to_vars = lambda out: out.permute(0, 2, 3, 1).reshape(out.shape[0], -1, out.shape[1])  # (B, 3K, H, W) -> (B, H*W, 3K)
-_ar = check_autoregressive(lambda x: MIX_MODEL(x), (1, 12, 12), num_values=256, to_vars=_to_vars)
+_ar = check_autoregressive(mixture_model_fn, (1, 12, 12), num_values=256, to_vars=_to_vars)
 print(_ar)
 _ar.raise_if_failed()
 ### BEGIN HIDDEN TESTS

@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 import urllib.request
 from pathlib import Path
 from typing import Callable
 
+from arkit.data.atomic import atomic_write
 from arkit.data.errors import DataChecksumError
 
 CHUNK = 1 << 20
@@ -28,28 +27,20 @@ def fetch(url: str, dest: Path, sha256: str, *, opener: Callable = urllib.reques
     """
     from tqdm.auto import tqdm
 
-    dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
-    try:
-        with os.fdopen(fd, "wb") as out, opener(url, timeout=timeout) as response:
-            total = response.headers.get("Content-Length") if getattr(response, "headers", None) else None
-            with tqdm(total=int(total) if total else None, unit="B", unit_scale=True,
-                      desc=f"downloading {dest.name}", disable=not progress) as bar:
-                while chunk := response.read(CHUNK):
-                    out.write(chunk)
-                    digest.update(chunk)
-                    bar.update(len(chunk))
+    with atomic_write(dest) as out, opener(url, timeout=timeout) as response:
+        headers = getattr(response, "headers", None)
+        total = headers.get("Content-Length") if headers is not None else None
+        with tqdm(total=int(total) if total else None, unit="B", unit_scale=True,
+                  desc=f"downloading {Path(dest).name}", disable=not progress) as bar:
+            while chunk := response.read(CHUNK):
+                out.write(chunk)
+                digest.update(chunk)
+                bar.update(len(chunk))
         got = digest.hexdigest()
         if got != sha256:
             raise DataChecksumError(
                 f"download of {url} has sha256 {got}, expected {sha256}: the mirror served a different or "
                 f"damaged file. Nothing was saved. Try again later, or place the original file in a folder "
                 f"listed in ARKIT_DATA_DIR.")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, dest)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return dest
+    return Path(dest)

@@ -3,21 +3,16 @@
 A :class:`FileSpec` names one file (stored gzipped or raw) with the sha256 of
 both forms and its mirrors. :func:`resolve` returns a verified local path
 (searching as described in :mod:`arkit.data.paths`, downloading as a last
-resort); :func:`load_parsed` reads and parses it, caching the parsed array as
-``.npy`` in the cache folder, keyed by the content checksum.
+resort); :func:`read_bytes` returns its uncompressed contents.
 """
 from __future__ import annotations
 
 import gzip
 import hashlib
-import os
-import tempfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
-
-import numpy as np
 
 from arkit.data import download, paths
 from arkit.data.errors import DataChecksumError, DataFormatError, DataNotFoundError
@@ -86,7 +81,7 @@ def resolve(spec: FileSpec, data_dir: DataDirs = None, *, opener: Callable | Non
             the message lists every place searched and the fix.
     """
     names = [spec.name + ".gz", spec.name] if spec.sha256_gz else [spec.name]
-    searched = paths.candidate_paths(names, data_dir)
+    searched = paths.candidate_paths(names, data_dir, spec.folder)
     for path in searched:
         if path.is_file():
             return verify(spec, path)
@@ -120,45 +115,3 @@ def read_bytes(path: Path) -> bytes:
     except (EOFError, OSError, zlib.error) as exc:
         raise DataFormatError(f"{path} is not a complete gzip file ({exc}); it is truncated or damaged: "
                               f"delete it so that it is downloaded again, or replace it with the original") from exc
-
-
-def _save_atomic(array: np.ndarray, dest: Path) -> None:
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.save(f, array, allow_pickle=False)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, dest)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
-def load_parsed(spec: FileSpec, parse: Callable[..., np.ndarray], data_dir: DataDirs = None,
-                *, shape: tuple[int, ...] | None = None, use_cache: bool = True) -> np.ndarray:
-    """Resolve, verify and parse ``spec`` with ``parse(raw_bytes, source=path)``; reuse ``<cache>/parsed/<name>-<sha>.npy`` when present.
-
-    The cache is keyed by ``spec.sha256_raw``, so it can never hold another file's
-    content; an unreadable cache file, or one whose shape is not ``shape`` (when
-    given), is ignored and rewritten. A read-only
-    cache folder is not an error (the array is just not cached).
-    """
-    path = resolve(spec, data_dir)
-    cached = paths.cache_dir() / "parsed" / f"{spec.name}-{spec.sha256_raw[:16]}.npy"
-    if use_cache and cached.is_file():
-        try:
-            array = np.load(cached, allow_pickle=False)
-            if shape is None or array.shape == tuple(shape):
-                return array
-        except (OSError, ValueError):
-            pass
-    array = parse(read_bytes(path), source=str(path))
-    if shape is not None and array.shape != tuple(shape):
-        raise DataFormatError(f"{path} holds an array of shape {array.shape}, expected {tuple(shape)}")
-    if use_cache:
-        try:
-            _save_atomic(array, cached)
-        except OSError:
-            pass
-    return array

@@ -22,7 +22,8 @@ import numpy as np
 
 from arkit.data.amat import parse_amat
 from arkit.data.colour import colourize, random_colours
-from arkit.data.files import FileSpec, load_parsed, resolve
+from arkit.data.files import FileSpec, resolve
+from arkit.data.parsed_cache import load_parsed
 from arkit.data.idx import parse_idx
 from arkit.data.spec import DROP_DUPLICATES, DatasetSpec, part_rng
 from arkit.data.split import DatasetInfo

@@ -66,9 +66,11 @@ def search_roots(data_dir: DataDirs = None) -> list[Path]:
     return roots
 
 
-def candidate_paths(filenames: list[str], data_dir: DataDirs = None) -> list[Path]:
-    """Every path where one of ``filenames`` may lie, in search order."""
-    return [root / sub / name for root in search_roots(data_dir) for sub in SUBFOLDERS for name in filenames]
+def candidate_paths(filenames: list[str], data_dir: DataDirs = None, folder: str = "") -> list[Path]:
+    """Every path where one of ``filenames`` may lie, in search order: in each
+    search root, its :data:`SUBFOLDERS` and then ``folder`` (the file's own subfolder)."""
+    subs = [*SUBFOLDERS, *([folder] if folder not in SUBFOLDERS else [])]
+    return [root / sub / name for root in search_roots(data_dir) for sub in subs for name in filenames]
 
 
 def downloads_allowed() -> bool:

@@ -43,6 +43,7 @@ def photo(size: int = PHOTO_SIZE) -> np.ndarray:
     ``size x size`` by repeating every pixel ``size`` times along each axis and
     summing ``512 x 512`` blocks of the result. Values are sums of 512^2 lumas.
     The bytes depend on the installed libjpeg only through the decoded pixels.
+    The returned array is read-only (it is memoised).
     """
     import matplotlib.cbook as cbook
     import matplotlib.image as mpimg
@@ -54,7 +55,9 @@ def photo(size: int = PHOTO_SIZE) -> np.ndarray:
     gray = (299 * rgb[..., 0] + 587 * rgb[..., 1] + 114 * rgb[..., 2] + 500) // 1000
     side = min(gray.shape)
     top = gray[:side, (gray.shape[1] - side) // 2:(gray.shape[1] - side) // 2 + side]
-    return box_resize(top, size)
+    out = box_resize(top, size)
+    out.setflags(write=False)  # memoised: callers must not change it
+    return out
 
 
 def box_resize(img: np.ndarray, size: int) -> np.ndarray:

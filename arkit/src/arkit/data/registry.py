@@ -47,8 +47,9 @@ def true_density(name: str) -> np.ndarray:
 
 
 def public_info(spec: DatasetSpec) -> DatasetInfo:
-    """``spec.info`` with a lazily computed ``density`` filled in (and no callables)."""
-    extra = {k: v for k, v in spec.info.extra.items() if k != "density_fn"}
+    """A copy of ``spec.info`` with ``density`` filled in (no callables, arrays copied)."""
+    extra = {k: (v.copy() if isinstance(v, np.ndarray) else v)
+             for k, v in spec.info.extra.items() if k != "density_fn"}
     if "density_fn" in spec.info.extra:
         extra["density"] = true_density(spec.info.name)
     return DatasetInfo(spec.info.name, spec.info.shape, spec.info.num_values, spec.info.description, extra)
@@ -68,6 +69,24 @@ def load_dataset(name: str, split: str = "train", data_dir: DataDirs = None) -> 
         :class:`Split` with ``x`` (numpy, ``(N, *info.shape)``, values in
         ``0 .. info.num_values - 1``), ``y`` (int64 labels ``(N,)`` or ``None``) and
         ``info``. The same arguments always give byte-identical arrays.
+
+    ===================  =====================  ==========  =====  =============
+    name                 x                      values      y      train / valid
+    ===================  =====================  ==========  =====  =============
+    gauss1d_small        int64 (N,)             0..19       None   1000 / 250
+    gauss1d_large        int64 (N,)             0..99       None   10000 / 2500
+    picture2d_small      int64 (N, 2) row, col  0..24 each  None   10000 / 2500
+    picture2d_large      int64 (N, 2) row, col  0..199 each None   100000 / 20000
+    shapes               uint8 (N, 1, 20, 20)   0..1        class  4000 / 1000
+    shapes_color         uint8 (N, 3, 20, 20)   0..3        class  4000 / 1000
+    mnist_binary         uint8 (N, 1, 28, 28)   0..1        digit  50000 / 10000
+    mnist_gray           uint8 (N, 1, 28, 28)   0..255      digit  50000 / 10000
+    mnist_color          uint8 (N, 3, 28, 28)   0..3        digit  50000 / 10000
+    binarized_mnist      uint8 (N, 1, 28, 28)   0..1        None   50000 / 10000
+    ===================  =====================  ==========  =====  =============
+
+    The 1D/2D sets carry their true pmf in ``info.extra["density"]`` (also
+    :func:`true_density`). MNIST sets need the original files: see data/README.md.
     """
     spec = get_spec(name)
     if split in HELDOUT_ALIASES:

@@ -1,0 +1,137 @@
+"""Which inputs each output depends on: gradients (autograd) and single-input perturbations.
+
+Both return a bool matrix ``dep[r, e]``: output variable ``rows[r]`` depends on
+input variable ``e`` for at least one of the test inputs (a union, so a ReLU
+that happens to be dead for one input cannot hide a dependency).
+
+Gradients are taken at the first differentiable tensor: the input itself when
+the model takes floats, else the output of the ``nn.Embedding`` that reads
+the integer input. Anything autograd cannot see (``detach()``, ``no_grad``,
+rounding, integer tricks) is caught by the black-box perturbation tests in
+:mod:`arkit.checks.perturbation`, not here.
+"""
+from __future__ import annotations
+
+import torch
+
+from arkit.checks.probe import ModelProbe, eval_mode
+
+REL_TOL = 1e-6  # |grad| below REL_TOL * (largest |grad| of that output) counts as zero
+
+
+def differentiable_forward(probe: ModelProbe, x: torch.Tensor, y=None):
+    """Forward with gradients enabled.
+
+    Returns ``(Y, T, reduce)``: per-variable outputs Y (B, D, F), the tensor T
+    the gradient is taken at, and ``reduce(g) -> (n, B, D)`` mapping a batch of
+    gradients shaped (n, *T.shape) to per-input-variable magnitudes. Returns
+    ``None`` when no gradient path from the input exists.
+    """
+    if probe.input_dtype.is_floating_point:
+        xg = x.to(probe.device, torch.float32).clone().requires_grad_(True)
+        out = probe.to_vars(probe._call(xg, y))
+        if out.requires_grad:
+            return out, xg, lambda grads: grads.abs().reshape(grads.shape[0], x.shape[0], -1)
+    return _embedding_forward(probe, x, y)
+
+
+def _embedding_forward(probe: ModelProbe, x, y):
+    model = probe.model
+    if not isinstance(model, torch.nn.Module):
+        return None
+    captured = []
+    batch, num_vars = x.shape[0], probe.num_vars
+
+    def hook(module, inputs, output):
+        if captured or inputs[0].numel() != batch * num_vars:
+            return None
+        if not output.requires_grad:
+            output = output.detach().requires_grad_(True)
+        captured.append(output)
+        return output
+
+    handles = [m.register_forward_hook(hook) for m in model.modules()
+               if isinstance(m, torch.nn.Embedding)]
+    try:
+        out = probe.to_vars(probe._call(x.to(probe.device, probe.input_dtype), y))
+    finally:
+        for h in handles:
+            h.remove()
+    if not captured or not out.requires_grad:
+        return None
+    emb = captured[0]
+    return out, emb, lambda grads: grads.abs().reshape(grads.shape[0], batch, num_vars, -1).sum(-1)
+
+
+def gradient_dependency(probe: ModelProbe, x: torch.Tensor, y=None, rows=None,
+                        chunk: int = 64) -> torch.Tensor | None:
+    """Gradient dependency of output variables ``rows`` (default all) on every input variable.
+
+    Args:
+        x: test inputs (B, *var_shape), values as for the model; y: labels (B,) or None.
+        rows: int64 (R,) output variable indices.
+    Returns bool (R, D) (union over the B inputs), or None if the model has no
+    gradient path from its input (then use :func:`perturbation_dependency`).
+    Backward passes for ``chunk`` outputs at a time are batched (``is_grads_batched``).
+    """
+    rows = torch.arange(probe.num_vars) if rows is None else torch.as_tensor(rows).reshape(-1)
+    with eval_mode(probe.model):
+        fwd = differentiable_forward(probe, x, y)
+        dep = None if fwd is None else _rows_from(fwd, rows, chunk)
+        if dep is None and probe.input_dtype.is_floating_point:
+            fwd = _embedding_forward(probe, x, y)  # float input, but no gradient path from it
+            dep = None if fwd is None else _rows_from(fwd, rows, chunk)
+    return dep
+
+
+def _rows_from(fwd, rows, chunk):
+    """Bool (R, D) from a differentiable forward, or None if no output has any gradient."""
+    out, tensor, reduce = fwd
+    gen = torch.Generator().manual_seed(1234)
+    weights = torch.randn(out.shape[-1], generator=gen).to(out) + 2.0  # no cancellation
+    result = []
+    for start in range(0, rows.numel(), chunk):
+        part = rows[start:start + chunk]
+        grad_out = torch.zeros((part.numel(), *out.shape), dtype=out.dtype, device=out.device)
+        grad_out[torch.arange(part.numel()), :, part.to(out.device), :] = weights
+        try:
+            (grads,) = torch.autograd.grad(out, tensor, grad_out, retain_graph=True,
+                                           is_grads_batched=True, allow_unused=True)
+        except RuntimeError:  # ops without a batching rule: one backward per row
+            grads = [torch.autograd.grad(out, tensor, g, retain_graph=True, allow_unused=True)[0]
+                     for g in grad_out]
+            grads = None if grads[0] is None else torch.stack(grads)
+        if grads is None:
+            return None
+        mag = reduce(grads).detach().to("cpu", torch.float64)  # (n, B, D)
+        scale = mag.amax(dim=(1, 2), keepdim=True).clamp_min(1e-300)
+        result.append((mag > REL_TOL * scale).any(dim=1))
+    dep = torch.cat(result)
+    return dep if bool(dep.any()) else None
+
+
+def perturbation_dependency(probe: ModelProbe, x: torch.Tensor, y=None, rows=None,
+                            seed: int = 0) -> torch.Tensor:
+    """Black-box dependency: change one input variable at a time, see which outputs move.
+
+    Needs D+1 forward passes per test input. Returns bool (R, D) like
+    :func:`gradient_dependency` (union over the B test inputs).
+    """
+    rows = torch.arange(probe.num_vars) if rows is None else torch.as_tensor(rows).reshape(-1)
+    num_vars = probe.num_vars
+    dep = torch.zeros(rows.numel(), num_vars, dtype=torch.bool)
+    base = probe.outputs(x, y)
+    eye = torch.eye(num_vars, dtype=torch.bool)
+    for b in range(x.shape[0]):
+        xb = x[b:b + 1].expand(num_vars, *x.shape[1:])
+        yb = None if y is None else y[b:b + 1].expand(num_vars)
+        moved = probe.outputs(probe.changed(xb, eye, seed + b), yb)
+        diff = moved_mask(moved, base[b:b + 1])  # (D_in, D_out)
+        dep |= diff[:, rows].T
+    return dep
+
+
+def moved_mask(new: torch.Tensor, old: torch.Tensor) -> torch.Tensor:
+    """Bool (N, D): per-variable outputs (N, D, F) that differ from ``old`` beyond float noise."""
+    tol = 1e-5 * (1.0 + old.abs())
+    return ((new - old).abs() > tol).any(dim=-1)

@@ -1,0 +1,238 @@
+"""Public checks of the two mask contracts (docs/design.md), without a reference solution.
+
+``check_made_masks``: shapes, 0/1 float values, the autoregressive property of
+the connectivity (product of the masks: path counts), over several orders and
+hidden sizes (also narrower than D), and liveness. ``check_pixelcnn_mask``:
+shape, values, future taps zero, past taps one, centre rules, colour groups.
+Failures name the cause ("mask is transposed", "centre tap of a type 'A' mask
+is 1", ...) and never print the expected mask.
+"""
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+import torch
+
+from arkit.checks import liveness as live_mod
+from arkit.checks.orders import VarNamer, allowed_matrix, identity_order, ranks
+from arkit.checks.result import CheckResult
+
+COLOURS = "RGB"
+
+
+def _as_mask(m, index: int, expected: tuple, what: str):
+    """Tensor (float64) or an error message naming the problem."""
+    if not isinstance(m, torch.Tensor):
+        try:
+            m = torch.as_tensor(m)
+        except Exception:  # noqa: BLE001
+            return f"{what} {index} is a {type(m).__name__}, not a tensor"
+    shape = tuple(m.shape)
+    if shape != expected:
+        flipped = (expected[1], expected[0], *expected[2:])
+        if shape == flipped:
+            return (f"{what} {index} is transposed: shape {shape} is (in, out) instead of "
+                    f"(out, in) = {expected}")
+        return f"{what} {index} has shape {shape}, expected {expected}"
+    if not m.dtype.is_floating_point:
+        return f"{what} {index} has dtype {m.dtype}; return float 0/1 masks (e.g. mask.float())"
+    values = torch.unique(m.detach().cpu())
+    if not bool(((values == 0) | (values == 1)).all()):
+        return f"{what} {index} has values other than 0 and 1: {values[:6].tolist()}"
+    return m.detach().cpu().double()
+
+
+# ---------------------------------------------------------------------- MADE
+def default_made_configs(seed: int = 0):
+    """(order, hidden_sizes) pairs: identity, reversed and random orders; widths >, = and < D."""
+    gen = torch.Generator().manual_seed(seed)
+    configs = []
+    for num in (6, 13):
+        orders = [identity_order(num), identity_order(num).flip(0),
+                  torch.randperm(num, generator=gen), torch.randperm(num, generator=gen)]
+        for order in orders:
+            for hidden in ([2 * num, 2 * num], [num - 1], [num // 2, num // 3 + 1], [num + 3, num, 3 * num]):
+                configs.append((order, hidden))
+    return configs
+
+
+def _connectivity(masks) -> torch.Tensor:
+    path = masks[0]
+    for m in masks[1:]:
+        path = m @ path
+    return path  # (D, D) number of paths from input e to output d
+
+
+def _diagnose_made(conn, masks, order) -> str:
+    num = order.numel()
+    if bool(conn.diagonal().gt(0).any()):
+        return ("an output depends on its own input: the mask into the output layer must use a "
+                "strict inequality (output degree > hidden degree) while hidden layers use >=")
+    ok = lambda c, o: not bool((c > 0)[~allowed_matrix(o)].any())  # noqa: E731
+    if not torch.equal(order, identity_order(num)) and ok(conn, identity_order(num)):
+        return ("ordering ignored: the masks are autoregressive for the identity order 0, 1, ..., "
+                "D-1 but not for the order you were given (order[k] = variable generated k-th)")
+    if ok(conn, ranks(order)):
+        return ("order read the wrong way round: order[k] is the variable generated k-th, not "
+                "the step at which variable k is generated")
+    if all(m.shape[0] == m.shape[1] for m in masks) and ok(_connectivity([m.T for m in masks]), order):
+        return "the masks are transposed: each mask must be shaped (fan_out, fan_in)"
+    return "check the degree arithmetic (>= between hidden layers, > into the output)"
+
+
+def check_made_masks(made_masks: Callable, configs: Sequence | None = None, *,
+                     order_type: Callable = list, seed: int = 0,
+                     name: str = "made_masks") -> CheckResult:
+    """Check ``made_masks(order, hidden_sizes) -> list[Tensor]`` on many orders and sizes.
+
+    ``configs``: (order, hidden_sizes) pairs (default :func:`default_made_configs`).
+    ``order_type`` converts the order before the call (``list``, ``torch.tensor``, ``numpy.array``).
+    Liveness (dead outputs, coverage; :data:`arkit.checks.liveness.FAMILY_RULES` ``made``) is
+    enforced where D >= 6 and every hidden width is >= D.
+    """
+    configs = default_made_configs(seed) if configs is None else configs
+    coverages = []
+    for order, hidden in configs:
+        order = torch.as_tensor(order, dtype=torch.long)
+        num = order.numel()
+        where = f"(D={num}, order={order.tolist()}, hidden_sizes={list(hidden)})"
+        try:
+            raw = made_masks(order_type(order.tolist()), list(hidden))
+        except Exception as exc:  # noqa: BLE001
+            return CheckResult.fail(name, f"made_masks raised {type(exc).__name__}: {exc} {where}")
+        if not isinstance(raw, (list, tuple)) or len(raw) != len(hidden) + 1:
+            return CheckResult.fail(name, f"expected a list of {len(hidden) + 1} masks, got "
+                                          f"{type(raw).__name__} of length {len(raw) if hasattr(raw, '__len__') else '?'} {where}")
+        sizes = [num, *hidden, num]
+        masks = []
+        for i, m in enumerate(raw):
+            m = _as_mask(m, i, (sizes[i + 1], sizes[i]), "mask")
+            if isinstance(m, str):
+                return CheckResult.fail(name, f"{m} {where}")
+            masks.append(m)
+        conn = _connectivity(masks)
+        bad = torch.nonzero((conn > 0) & ~allowed_matrix(order)).tolist()
+        namer = VarNamer((num,), order)
+        if bad:
+            rank = ranks(order)
+            out, inp = min(bad, key=lambda p: (int(rank[p[0]]), -int(rank[p[1]])))
+            return CheckResult.fail(
+                name, f"not autoregressive: {namer.pair(out, inp)} {where}. Cause: "
+                      f"{_diagnose_made(conn, masks, order)}",
+                violations=[tuple(p) for p in bad[:20]], order=order.tolist(), hidden_sizes=list(hidden))
+        if min(hidden) >= num >= 6:
+            live = live_mod.analyse(conn > 0, torch.arange(num), order, (num,))
+            coverages.append(live.coverage)
+            problems = live_mod.verdict(live, "made", namer)
+            if problems:
+                return CheckResult.fail(name, f"{'; '.join(problems)} {where}", score=0.5,
+                                        coverage=live.coverage, dead_outputs=live.dead)
+    mean_cov = sum(coverages) / max(1, len(coverages))
+    return CheckResult.ok(name, f"autoregressive for {len(configs)} orders/sizes; mean coverage "
+                                f"{mean_cov:.2f} where hidden widths >= D", coverage=mean_cov)
+
+
+# ------------------------------------------------------------------ PixelCNN
+def default_pixelcnn_configs():
+    """(kernel_size, mask_type, in_channels, out_channels, color_channels) tuples."""
+    configs = []
+    for k in (3, 5):
+        for t in ("A", "B"):
+            configs += [(k, t, 1, 4, 1), (k, t, 4, 6, 1)]
+            configs += [(k, t, 3, 6, 3), (k, t, 6, 9, 3), (k, t, 9, 3, 3)]
+    return configs
+
+
+def _groups(n: int, c: int) -> torch.Tensor:
+    return torch.arange(n) * c // n
+
+
+def _centre_relation(block: torch.Tensor) -> str:
+    """Name the relation a (c, c) 0/1 group matrix encodes, e.g. 'h < g'."""
+    c = block.shape[0]
+    g = torch.arange(c).view(-1, 1)
+    h = torch.arange(c).view(1, -1)
+    for text, rel in (("h < g", h < g), ("h <= g", h <= g), ("h > g", h > g), ("h >= g", h >= g)):
+        if torch.equal(block.bool(), rel):
+            return text
+    return "other"
+
+
+def _colour_problem(centre: torch.Tensor, mask_type: str, c: int) -> str | None:
+    """Problems of the (out, in) centre taps with c colour groups, or None."""
+    g_out, g_in = _groups(centre.shape[0], c), _groups(centre.shape[1], c)
+    want = "h < g" if mask_type == "A" else "h <= g"
+    blocks = torch.zeros(c, c)
+    for a in range(c):
+        for b in range(c):
+            vals = centre[g_out == a][:, g_in == b]
+            if vals.numel() and not bool((vals == vals.flatten()[0]).all()):
+                inter = [[centre[torch.arange(centre.shape[0]) % c == a][:, torch.arange(centre.shape[1]) % c == bb]
+                          for bb in range(c)] for a in range(c)]
+                if all(bool((v == v.flatten()[0]).all()) for row in inter for v in row if v.numel()):
+                    return ("colour groups interleaved: expected contiguous blocks R|G|B "
+                            "(channel groups of size n/3, not channel % 3)")
+                return ("centre taps are not constant within colour groups: channels split into "
+                        "contiguous blocks R|G|B must share their centre rule")
+            blocks[a, b] = vals.flatten()[0] if vals.numel() else 0
+    rel = _centre_relation(blocks)
+    if rel == want:
+        return None
+    if rel in ("h > g", "h >= g"):
+        return ("colour groups reversed (B -> G -> R): colour g may see colour h at the centre "
+                f"only if {want} with R first, then G, then B")
+    for a in range(c):
+        if mask_type == "A" and blocks[a, a]:
+            return f"centre tap of a type 'A' mask lets colour {COLOURS[a]} see itself"
+        if mask_type == "B" and not blocks[a, a]:
+            return f"centre tap of a type 'B' mask hides colour {COLOURS[a]} from itself"
+        for b in range(c):
+            if b > a and blocks[a, b]:
+                return f"colour {COLOURS[a]} sees the later colour {COLOURS[b]} at the centre"
+            if b < a and not blocks[a, b]:
+                return f"colour {COLOURS[a]} cannot see the earlier colour {COLOURS[b]} at the centre"
+    return "centre taps do not follow the colour-group rule"
+
+
+def _pixelcnn_problem(m: torch.Tensor, k: int, mask_type: str, c: int) -> str | None:
+    centre = k // 2
+    if bool(m[:, :, centre + 1:, :].any()):
+        return "future row not masked: taps below the centre row are 1 (a pixel would see the rows below)"
+    if bool(m[:, :, centre, centre + 1:].any()):
+        return "future column not masked: taps right of the centre in the centre row are 1"
+    if not bool(m[:, :, :centre, :].all()) or not bool(m[:, :, centre, :centre].all()):
+        return ("past not fully visible: taps above the centre row or left of the centre are 0; "
+                "they must all be 1")
+    taps = m[:, :, centre, centre]
+    if c == 1:
+        if mask_type == "A" and bool(taps.any()):
+            return "centre tap of a type 'A' mask is 1: a pixel would see itself"
+        if mask_type == "B" and not bool(taps.all()):
+            return ("centre tap of a type 'B' mask is 0: later layers must see the features of "
+                    "the current pixel (type 'B' centre = 1)")
+        return None
+    return _colour_problem(taps, mask_type, c)
+
+
+def check_pixelcnn_mask(pixelcnn_mask: Callable, configs: Sequence | None = None, *,
+                        name: str = "pixelcnn_mask") -> CheckResult:
+    """Check ``pixelcnn_mask(kernel_size, mask_type, in_channels, out_channels, color_channels)``.
+
+    ``configs``: tuples as in :func:`default_pixelcnn_configs` (3x3 and 5x5, 'A'/'B',
+    one channel and colour groups, in != out so that a transposed mask shows).
+    """
+    configs = default_pixelcnn_configs() if configs is None else configs
+    for k, t, cin, cout, c in configs:
+        where = (f"(kernel_size={k}, mask_type='{t}', in_channels={cin}, out_channels={cout}, "
+                 f"color_channels={c})")
+        try:
+            raw = pixelcnn_mask(k, t, cin, cout, c) if c != 1 else pixelcnn_mask(k, t, cin, cout)
+        except Exception as exc:  # noqa: BLE001
+            return CheckResult.fail(name, f"pixelcnn_mask raised {type(exc).__name__}: {exc} {where}")
+        m = _as_mask(raw, 0, (cout, cin, k, k), "mask")
+        if isinstance(m, str):
+            return CheckResult.fail(name, m.replace("mask 0", "mask") + f" {where}")
+        problem = _pixelcnn_problem(m, k, t, c)
+        if problem:
+            return CheckResult.fail(name, f"{problem} {where}", config=(k, t, cin, cout, c))
+    return CheckResult.ok(name, f"pixelcnn_mask follows the contract for {len(configs)} configurations")

@@ -1,0 +1,298 @@
+"""Questions of notebook ``02_made`` (MADE), 20 points.
+
+Every grade function only *calls* the exposed objects with inputs it chooses
+(they may be forward-only proxies to the student's process) and decides the
+verdict with trusted code:
+
+| question | exposed objects | how it is graded |
+|---|---|---|
+| ``made_masks_test`` (5) | ``made_masks`` | connectivity of the masks over many orders and widths: AR + liveness |
+| ``made_masked_linear_test`` (3) | ``made_masked_linear_probe`` | output, weights untouched, gradients, mask buffer |
+| ``made_model_ar_test`` (3) | ``made_ar_probe`` | :func:`arkit.checks.check_autoregressive` under random orders |
+| ``made_picture2d_test`` (2) | ``made_picture2d_{small,large}_params`` | held-out NLL thresholds (categorical) |
+| ``made_shapes_test`` (2) | ``made_shapes_params`` | held-out NLL threshold (Bernoulli) |
+| ``made_mnist_test`` (2) | ``made_mnist_params`` | held-out NLL threshold (Bernoulli) |
+| ``made_inpaint_test`` (3) | ``made_inpaint`` | visible pixels kept, binary output, missing-last order, conditioning |
+"""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import torch
+
+from arkit.checks.orders import ordinal, ranks
+from arkit.checks.result import CheckResult, combine
+from autograder.assignments.base import GradingContext, Question, register
+
+ASSIGNMENT = "hw1"
+NOTEBOOK = "02_made"
+
+# Held-out examples evaluated per threshold question in the ci profile (None: all).
+HELDOUT_LIMIT = {"ci": 1000, "cpu": None, "gpu": None}
+
+
+def _as_tensor(value, name: str) -> torch.Tensor:
+    """``value`` as a tensor, or a ``TypeError`` that names the object."""
+    if not isinstance(value, torch.Tensor):
+        raise TypeError(f"{name} returned {type(value).__name__}, expected a torch.Tensor")
+    return value
+
+
+# -- made_masks ---------------------------------------------------------------
+
+def _mask_cases(seed: int) -> list[tuple[torch.Tensor, list[int]]]:
+    """(order, hidden_sizes) pairs: identity, reversed, random orders; wide and narrow layers."""
+    gen = torch.Generator().manual_seed(1000 + int(seed))
+    cases = [(torch.arange(6), [8, 8]), (torch.arange(5).flip(0), [4]), (torch.arange(2), [3, 3]),
+             (torch.arange(1), [2])]
+    for d, sizes in ((7, [16, 16]), (10, [9]), (12, [5, 5]), (20, [64, 32, 16]), (16, [3, 40])):
+        cases.append((torch.randperm(d, generator=gen), sizes))
+    return cases
+
+
+def _describe(d: int, rank: torch.Tensor) -> str:
+    """``'x_4 (generated 2nd)'``."""
+    return f"x_{d} (generated {ordinal(int(rank[d]) + 1)})"
+
+
+def _masks_shapes(masks, num_vars: int, sizes: list[int]) -> str | None:
+    """``None`` when ``masks`` is a list of 0/1 tensors with the contract's shapes, else the cause."""
+    if not isinstance(masks, (list, tuple)) or len(masks) != len(sizes) + 1:
+        return f"expected a list of {len(sizes) + 1} masks for hidden_sizes={sizes}, got {type(masks).__name__}" + (
+            f" of length {len(masks)}" if isinstance(masks, (list, tuple)) else "")
+    dims = [num_vars, *sizes, num_vars]
+    for i, m in enumerate(masks):
+        if not isinstance(m, torch.Tensor):
+            return f"mask {i} is a {type(m).__name__}, expected a torch.Tensor"
+        want = (dims[i + 1], dims[i])
+        if tuple(m.shape) != want:
+            hint = " (transposed: masks are (fan_out, fan_in))" if tuple(m.shape) == want[::-1] else ""
+            return f"mask {i} has shape {tuple(m.shape)}, expected {want}{hint}"
+        if not torch.all((m == 0) | (m == 1)):
+            return f"mask {i} has values other than 0 and 1"
+    return None
+
+
+def check_made_masks_cases(made_masks, cases, name: str = "made_masks") -> CheckResult:
+    """Trusted property check of ``made_masks`` over ``cases`` = [(order, hidden_sizes), ...].
+
+    Connectivity = product of the 0/1 masks (path counts). Fails on any path from an input
+    to an output generated at the same step or earlier (names the pair). Liveness: for every
+    order with D >= 2 the last generated output must be connected, and over the cases whose
+    hidden layers are all at least D - 1 wide at least 75% of the allowed (output, input) pairs
+    must be connected (random hidden degrees lose a few pairs; all-zero masks lose all).
+    """
+    covered, allowed_total = 0, 0
+    for order, sizes in cases:
+        num_vars = order.numel()
+        where = f"order={order.tolist()}, hidden_sizes={sizes}"
+        masks = made_masks(order.clone(), list(sizes))
+        problem = _masks_shapes(masks, num_vars, list(sizes))
+        if problem:
+            return CheckResult.fail(name, f"{problem} ({where})")
+        conn = masks[0].double()
+        for m in masks[1:]:
+            conn = m.double() @ conn                                  # (D, D) path counts
+        rank = ranks(order)
+        allowed = rank.view(1, -1) < rank.view(-1, 1)                 # [d, j]: j generated before d
+        bad = (conn > 0) & ~allowed
+        if bad.any():
+            d, j = (int(v) for v in bad.nonzero()[0])
+            why = ("an output sees its own input: use a strict '<' into the output layer" if d == j else
+                   "an output sees a variable generated later: degrees must follow the order")
+            return CheckResult.fail(name, f"output {_describe(d, rank)} depends on input {_describe(j, rank)}; "
+                                          f"{why} ({where})", offending=(d, j))
+        if num_vars >= 2 and not (conn[order[-1]] > 0).any():
+            return CheckResult.fail(name, f"output {_describe(int(order[-1]), rank)} is connected to no input: "
+                                          f"hidden degrees must cover 1..D-1 ({where})")
+        if min(sizes) >= num_vars - 1:
+            covered += int(((conn > 0) & allowed).sum())
+            allowed_total += int(allowed.sum())
+    coverage = covered / max(allowed_total, 1)
+    if coverage < 0.75:
+        return CheckResult.fail(name, f"only {coverage:.0%} of the allowed (output, input) pairs are connected "
+                                      "with wide hidden layers: hidden degrees must be <= between hidden layers "
+                                      "(not <) and cover 1..D-1", coverage=coverage)
+    return CheckResult.ok(name, f"autoregressive for {len(cases)} orders and widths; coverage {coverage:.0%}",
+                          coverage=coverage)
+
+
+def _grade_masks(objects: Mapping[str, Any], ctx: GradingContext) -> CheckResult:
+    return check_made_masks_cases(objects["made_masks"], _mask_cases(ctx.seed), name="made_masks_test")
+
+
+# -- MaskedLinear ---------------------------------------------------------------
+
+def _grade_masked_linear(objects: Mapping[str, Any], ctx: GradingContext) -> CheckResult:
+    """Call the probe on two seeded cases (one with a fully masked row) and compare with F.linear."""
+    probe = objects["made_masked_linear_probe"]
+    gen = torch.Generator().manual_seed(2000 + int(ctx.seed))
+    parts = {"output": [], "weights": [], "gradients": [], "buffer": []}
+    for out_f, in_f, batch in ((5, 7, 4), (3, 2, 6)):
+        w, b = torch.randn(out_f, in_f, generator=gen), torch.randn(out_f, generator=gen)
+        mask = (torch.rand(out_f, in_f, generator=gen) > 0.5).float()
+        mask[0] = 0.0                                          # a fully masked row
+        mask[-1, -1] = 1.0
+        x = torch.randn(batch, in_f, generator=gen)
+        result = probe(w.clone(), b.clone(), mask.clone(), x.clone())
+        if not isinstance(result, (tuple, list)) or len(result) != 4:
+            return CheckResult.fail("made_masked_linear_test", "the probe cell was changed: it must return 4 tensors")
+        out, w_after, grad, is_buffer = (_as_tensor(r, "masked_linear_probe") for r in result)
+        expected = x @ (w * mask).T + b
+        parts["output"].append(out.shape == expected.shape and torch.allclose(out.double(), expected.double(), atol=1e-4))
+        parts["weights"].append(w_after.shape == w.shape and torch.equal(w_after.float(), w))
+        expected_grad = mask * x.sum(0, keepdim=True)          # d(sum of outputs) / d weight
+        parts["gradients"].append(grad.shape == w.shape and torch.allclose(grad.double(), expected_grad.double(), atol=1e-4))
+        parts["buffer"].append(float(is_buffer) == 1.0)
+    messages = {
+        "output": "the output is not F.linear(x, weight * mask, bias): apply the mask to the weight in forward()",
+        "weights": "the weights changed: never overwrite self.weight with the masked weights; multiply in forward()",
+        "gradients": "gradients of the weight are wrong: masked weights must get exactly zero gradient and the others "
+                     "the usual one (multiply weight * mask inside forward(), do not detach)",
+        "buffer": "the mask is not a buffer: use self.register_buffer('mask', ...) and copy into it in set_mask()",
+    }
+    results = [CheckResult.ok(f"masked_linear.{k}") if all(v) else CheckResult.fail(f"masked_linear.{k}", messages[k])
+               for k, v in parts.items()]
+    return combine("made_masked_linear_test", results)
+
+
+# -- MADE model ------------------------------------------------------------------
+
+def _grade_model_ar(objects: Mapping[str, Any], ctx: GradingContext) -> CheckResult:
+    """AR property + liveness of fresh MADEs under random orders (one-hot K=3 and plain binary input)."""
+    from arkit.checks import check_autoregressive
+
+    probe = objects["made_ar_probe"]
+    gen = torch.Generator().manual_seed(3000 + int(ctx.seed))
+    results = []
+    for d, k, one_hot in ((12, 3, True), (9, 2, False)):
+        order = torch.randperm(d, generator=gen)
+
+        def model(x, order=order, k=k, one_hot=one_hot):
+            return probe(x, order.clone(), torch.tensor(k), torch.tensor([32, 32]), torch.tensor(one_hot))
+
+        res = check_autoregressive(model, (d,), order=order, num_values=k, to_vars=lambda out: out,
+                                   mode="perturbation" if ctx.mode == "remote" else "auto")
+        results.append(res)
+    return combine("made_model_ar_test", results)
+
+
+# -- held-out thresholds -------------------------------------------------------------
+
+def _threshold(objects, ctx: GradingContext, question: str, dataset: str, name: str, likelihood: str) -> CheckResult:
+    """Held-out NLL of ``objects[name]`` on ``dataset`` against the calibrated threshold."""
+    from autograder.calibration import record_measurement
+    from autograder.checks.threshold import check_threshold
+
+    result = check_threshold(objects[name], ASSIGNMENT, dataset, question, likelihood, profile=ctx.profile,
+                             max_examples=HELDOUT_LIMIT.get(ctx.profile))
+    measured = result.details.get("nats_per_dim")
+    if measured is not None:
+        record_measurement(question, dataset, float(measured))
+    return result
+
+
+def _grade_picture2d(objects, ctx):
+    return combine("made_picture2d_test", [
+        _threshold(objects, ctx, "made_picture2d_test", ds, f"made_{ds}_params", "categorical")
+        for ds in ("picture2d_small", "picture2d_large")])
+
+
+def _grade_shapes(objects, ctx):
+    return _threshold(objects, ctx, "made_shapes_test", "shapes", "made_shapes_params", "bernoulli")
+
+
+def _grade_mnist(objects, ctx):
+    return _threshold(objects, ctx, "made_mnist_test", "mnist_binary", "made_mnist_params", "bernoulli")
+
+
+# -- inpainting ------------------------------------------------------------------------
+
+def inpaint_images(n: int) -> torch.Tensor:
+    """The first ``n`` held-out ``mnist_binary`` images, uint8 (n, 1, 28, 28) (tests replace this)."""
+    from autograder.heldout import load_heldout
+
+    return torch.as_tensor(load_heldout("mnist_binary").x[:n])
+
+
+def _missing_masks(seed: int) -> dict[str, torch.Tensor]:
+    """Bool (784,) masks: the bottom third, an off-centre 8x10 block, 15% scattered pixels."""
+    bottom = torch.zeros(28, 28, dtype=torch.bool)
+    bottom[19:] = True
+    block = torch.zeros(28, 28, dtype=torch.bool)
+    block[8:16, 9:19] = True
+    scattered = torch.rand(28, 28, generator=torch.Generator().manual_seed(4000 + int(seed))) < 0.15
+    return {"bottom rows": bottom.flatten(), "block": block.flatten(), "scattered": scattered.flatten()}
+
+
+def _inpaint_once(fn, x: torch.Tensor, missing: torch.Tensor, seed: int, label: str) -> CheckResult:
+    """One missing-pixel pattern; see :func:`check_inpainting`."""
+    name = f"inpainting[{label}]"
+    flat = x.reshape(x.shape[0], -1)
+
+    def run(inputs: torch.Tensor, s: int):
+        """Call fn on inputs (B, D); validated (completed (B, D), order)."""
+        result = fn(inputs.reshape(x.shape).clone(), missing.clone(), torch.tensor(s))
+        if not isinstance(result, (tuple, list)) or len(result) != 2:
+            raise TypeError("made_inpaint must return a tuple (completed, order)")
+        done, order = (_as_tensor(r, "made_inpaint") for r in result)
+        if done.shape != x.shape or done.dtype != x.dtype:
+            raise ValueError(f"completed images are {done.dtype} {tuple(done.shape)}; expected {x.dtype} {tuple(x.shape)}")
+        return done.reshape(flat.shape), order.reshape(-1).long()
+
+    def with_missing(base: torch.Tensor, value: int) -> torch.Tensor:
+        return torch.where(missing, torch.full_like(base, value), base)
+
+    num_vars, num_missing = flat.shape[1], int(missing.sum())
+    done, order = run(with_missing(flat, 0), seed)
+    if not torch.all((done == 0) | (done == 1)):
+        return CheckResult.fail(name, "completed pixels are not binary (0/1): sample values, do not return probabilities")
+    if not torch.equal(done[:, ~missing], flat[:, ~missing]):
+        return CheckResult.fail(name, "visible pixels were changed: copy x and overwrite only the missing pixels")
+    if order.numel() != num_vars or not torch.equal(order.sort().values, torch.arange(num_vars)):
+        return CheckResult.fail(name, "the returned order is not a permutation of range(D)")
+    if not bool(missing[order[num_vars - num_missing:]].all()):
+        return CheckResult.fail(name, "the order does not put every missing pixel after all visible ones: "
+                                      "then p(missing | visible) is not what the model computes")
+    if not torch.equal(run(with_missing(flat, 1), seed)[0], done):
+        return CheckResult.fail(name, "the completion depends on the values given at missing pixels: sample the "
+                                      "missing pixels one by one in the order, each conditioned only on visible and "
+                                      "already sampled pixels")
+    if torch.equal(run(with_missing(flat, 0), seed + 1)[0][:, missing], done[:, missing]):
+        return CheckResult.fail(name, "the same completion for two different seeds: sample the missing pixels "
+                                      "(e.g. torch.multinomial with a Generator seeded by `seed`)")
+    if flat.shape[0] > 1:                     # other visible pixels (images rolled by one), same seed
+        other = run(with_missing(torch.roll(flat, 1, dims=0), 0), seed)[0]
+        if torch.equal(other[:, missing], done[:, missing]):
+            return CheckResult.fail(name, "the completion ignores the visible pixels: condition on them (they come "
+                                          "first in the order) instead of sampling the missing region on its own")
+    return CheckResult.ok(name)
+
+
+def check_inpainting(fn, images: torch.Tensor, masks: Mapping[str, torch.Tensor], seed: int = 0,
+                     name: str = "inpainting") -> CheckResult:
+    """Grade ``fn(x, missing, seed) -> (completed, order)`` on ``images`` (B, *var_shape) for each mask.
+
+    Per missing pattern (bool (D,)): completed is binary, equals x on visible pixels; the order
+    is a permutation with the missing pixels last; the result does not depend on the values at
+    missing pixels (same seed), changes with the seed, and changes when the visible pixels change.
+    """
+    return combine(name, [_inpaint_once(fn, images, m, seed, label) for label, m in masks.items()])
+
+
+def _grade_inpaint(objects: Mapping[str, Any], ctx: GradingContext) -> CheckResult:
+    return check_inpainting(objects["made_inpaint"], inpaint_images(4), _missing_masks(ctx.seed),
+                            seed=int(ctx.seed), name="made_inpaint_test")
+
+
+for _qid, _points, _needs, _fn, _title in (
+    ("made_masks_test", 5, ("made_masks",), _grade_masks, "MADE masks: autoregressive and alive"),
+    ("made_masked_linear_test", 3, ("made_masked_linear_probe",), _grade_masked_linear, "MaskedLinear"),
+    ("made_model_ar_test", 3, ("made_ar_probe",), _grade_model_ar, "MADE is autoregressive in its order"),
+    ("made_picture2d_test", 2, ("made_picture2d_small_params", "made_picture2d_large_params"), _grade_picture2d,
+     "MADE on 2D joints: held-out NLL"),
+    ("made_shapes_test", 2, ("made_shapes_params",), _grade_shapes, "MADE on shapes: held-out NLL"),
+    ("made_mnist_test", 2, ("made_mnist_params",), _grade_mnist, "MADE on binary MNIST: held-out NLL"),
+    ("made_inpaint_test", 3, ("made_inpaint",), _grade_inpaint, "Inpainting with a missing-last order"),
+):
+    register(ASSIGNMENT, Question(id=_qid, notebook=NOTEBOOK, points=_points, needs=_needs, grade=_fn, title=_title))

@@ -1,0 +1,13 @@
+"""Trusted reference models (instructor-only): used by tests, calibration and the benchmark.
+
+``MADE``, ``PixelCNN`` (also colour, with R|G|B channel groups), ``GatedPixelCNN``
+and ``ConditionalPixelCNN``. All take integer-valued inputs as floats
+(B, *var_shape) and return logits the checks understand: MADE (B, D, K),
+image models (B, K, C, H, W).
+"""
+from autograder.reference.models.gated_pixelcnn import GatedPixelCNN
+from autograder.reference.models.layers import MaskedConv2d, MaskedLinear
+from autograder.reference.models.made import MADE
+from autograder.reference.models.pixelcnn import ConditionalPixelCNN, PixelCNN
+
+__all__ = ["MADE", "PixelCNN", "ConditionalPixelCNN", "GatedPixelCNN", "MaskedConv2d", "MaskedLinear"]

@@ -1,0 +1,52 @@
+"""Test fixture: the reference solution of notebook 02_made, taken from its jupytext source.
+
+Only the cells that define functions and classes are executed (no data, no training), in a
+namespace holding the setup cell's imports. Wrong variants used by the tests are built here too.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import jupytext
+import torch
+
+SOURCE = Path(__file__).resolve().parents[3] / "solutions" / "hw1" / "02_made.py"
+CELLS = ("made_masks", "made_masked_linear", "made_masked_linear_expose", "made_model", "made_model_expose",
+         "made_inpaint")
+PRELUDE = ("import os, math\nimport numpy as np, torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n"
+           "from arkit.submission import expose\n")
+
+
+def load_solution() -> dict:
+    """Namespace with made_masks, MaskedLinear, masked_linear_probe, MADE, made_ar_probe, made_inpaint, ..."""
+    nb = jupytext.read(SOURCE, fmt="py:percent")
+    by_id = {c.metadata.get("nbgrader", {}).get("grade_id"): c.source for c in nb.cells if c.cell_type == "code"}
+    missing = [c for c in CELLS if c not in by_id]
+    if missing:
+        raise KeyError(f"{SOURCE.name} has no cells with grade_id {missing}")
+    ns: dict = {}
+    exec(PRELUDE, ns)
+    for cid in CELLS:
+        exec(compile(by_id[cid], f"{SOURCE.name}:{cid}", "exec"), ns)
+    return ns
+
+
+def inpainting_model(ns: dict, seed: int = 0) -> torch.nn.Module:
+    """A small untrained MADE over 28x28 binary pixels, biased towards ink fraction ~0.15."""
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        model = ns["MADE"](784, 2, [32], one_hot=False)
+    with torch.no_grad():
+        out = model.layers[-1]
+        out.weight.mul_(3.0)
+        out.bias.view(784, 2)[:, 1] = -1.7
+        out.bias.view(784, 2)[:, 0] = 0.0
+    return model.eval()
+
+
+def fake_digits(n: int = 4, seed: int = 0) -> torch.Tensor:
+    """uint8 (n, 1, 28, 28) binary blobs standing in for held-out MNIST digits."""
+    gen = torch.Generator().manual_seed(seed)
+    x = (torch.rand(n, 1, 28, 28, generator=gen) < 0.15).to(torch.uint8)
+    x[:, :, 8:20, 10:18] = 1
+    return x
