@@ -146,6 +146,13 @@ def instructor_usage(source: str, known: set[str]) -> tuple[str, set[str]]:
     return ("only" if all(flags) else "mixed"), bound
 
 
+def _only_comments(source: str) -> bool:
+    try:
+        return not ast.parse(_strip_magics(source)).body
+    except SyntaxError:
+        return False
+
+
 def imports_instructor_package(source: str) -> bool:
     """True when code imports ``autograder`` (statements, ``__import__``, ``import_module``)."""
     verdict, _ = instructor_usage(source, set())
@@ -167,6 +174,7 @@ def _drop_hidden_tests(cell, where, state):
     if region.inside and cell.cell_type != "code":
         raise ColabBuildError(f"{where}: hidden-test markers in a {cell.cell_type} cell")
     cell.source = "\n".join(region.outside).strip("\n")
+    state["had_hidden_tests"] = bool(region.inside)
     return cell
 
 
@@ -175,6 +183,8 @@ def _drop_instructor_cells(cell, where, state):
         return None
     if cell.cell_type != "code":
         return cell
+    if state["had_hidden_tests"] and _only_comments(cell.source):
+        return None  # a test cell whose hidden tests were all it did
     verdict, bound = instructor_usage(cell.source, state["instructor_names"])
     state["instructor_names"] |= bound
     if verdict == "only":
@@ -233,7 +243,7 @@ def convert(source_path: Path, config: PublishConfig, rel_path: str, badge_image
 
     source_path = Path(source_path)
     nb = jupytext.read(source_path)
-    state = {"instructor_names": set()}
+    state = {"instructor_names": set(), "had_hidden_tests": False}
     cells = []
     for index, original in enumerate(nb.cells):
         cell = copy.deepcopy(original)

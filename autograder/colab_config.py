@@ -27,7 +27,7 @@ SOLUTIONS_PUBLISH_DIR = "colab"
 # Where the student notebooks live inside the repository (committed, generated).
 ASSIGNMENTS_DIR = "assignments"
 # Solutions appear on the course site from this date on (ISO, course time zone).
-SOLUTIONS_RELEASE_DATE = "2026-03-01"
+SOLUTIONS_RELEASE_DATE = "2027-03-01"
 # -----------------------------------------------------------------------------
 
 COLAB_BADGE_SVG = "https://colab.research.google.com/assets/colab-badge.svg"

@@ -24,6 +24,7 @@ import os
 import shutil
 import sys
 import time
+import warnings as warnings_module
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -58,7 +59,8 @@ class SiteBuild:
 
 
 def _badge(url: str, depth: int) -> str:
-    return f"[![Open In Colab]({'../' * depth}{BADGE})]({url})"
+    """Colab badge with the site's local image, for a page ``depth`` folders below the root."""
+    return colab.badge_markdown(url, "../" * depth + BADGE)
 
 
 def stage_sources(build: SiteBuild) -> None:
@@ -98,8 +100,6 @@ def list_assignments(build: SiteBuild) -> None:
 
 def add_solutions(build: SiteBuild) -> None:
     """Write ``solutions/_solutions.md`` and, when released, the solution notebooks."""
-    import nbformat
-
     out = build.staging / "solutions"
     out.mkdir(parents=True, exist_ok=True)
     date = build.config.solutions_release_date.isoformat()
@@ -109,11 +109,13 @@ def add_solutions(build: SiteBuild) -> None:
     elif not build.solution_sources:
         text = "No solution notebooks have been written yet."
     else:
+        import nbformat
+
         rows, entries = ["| notebook | download | Colab |", "|---|---|---|"], []
         for src in build.solution_sources:
             hw = src.parent.name
             rel = f"{build.config.solutions_publish_dir}/{hw}/{src.stem}.ipynb"
-            nb = colab.convert(src, build.config, rel, badge_image="../" * 2 + BADGE)
+            nb = colab.convert(src, build.config, rel, badge_image="../" * 2 + BADGE)  # page depth 2
             target = out / hw / f"{src.stem}.ipynb"
             target.parent.mkdir(parents=True, exist_ok=True)
             nbformat.write(nb, target)
@@ -131,10 +133,16 @@ def run_sphinx(build: SiteBuild) -> int:
     """Sphinx html build of the staging folder; returns Sphinx's exit status."""
     from sphinx.cmd.build import build_main
 
+    for stale in (build.html, build.build_dir / "doctrees"):  # never keep pages of an earlier build
+        if stale.exists():
+            shutil.rmtree(stale)
     warnings = build.build_dir / "warnings.txt"
     args = ["-b", "html", "-E", "-q", "-j", "1", "-d", str(build.build_dir / "doctrees"),
             "-w", str(warnings), str(build.staging), str(build.html)]
-    status = build_main(args)
+    with warnings_module.catch_warnings():  # deprecation noise of sphinx extensions, not our pages
+        warnings_module.simplefilter("ignore", DeprecationWarning)
+        warnings_module.simplefilter("ignore", PendingDeprecationWarning)
+        status = build_main(args)
     build.pages = sorted(str(p.relative_to(build.html)) for p in build.html.rglob("*.html")
                          if not p.name.startswith(("genindex", "search")))
     return status

@@ -4,9 +4,8 @@
 ``fig_*`` function below writes one PNG that the notes include as
 ``/figures/<name>.png``. Sources, in order of preference:
 
-* masks: the contract functions ``made_masks`` / ``pixelcnn_mask`` from the
-  trusted reference (``autograder.reference.masks``), else the small
-  implementations here (same contract, docs/design.md);
+* masks and receptive fields: the trusted reference (``autograder.reference``:
+  the mask contract functions and the PixelCNN / Gated PixelCNN models);
 * data: ``arkit.data.load_dataset`` and ``arkit.plotting.image_grid``; while a
   dataset cannot be loaded, a stand-in is drawn and its panel says so.
 
@@ -21,91 +20,48 @@ import numpy as np
 FIGURES = ("made_masks", "pixelcnn_masks", "blind_spot", "orders", "datasets", "logistic_mixture", "histogram_2d")
 
 
-# ---- contract functions (reference when available) --------------------------
+# ---- the kit's own code -------------------------------------------------------
 
 def _made_masks(order, hidden_sizes):
-    """MADE masks (fan_out, fan_in) for ``order`` (order[k] = variable generated k-th)."""
-    try:
-        from autograder.reference.masks import made_masks
+    """Reference MADE masks (fan_out, fan_in) as numpy arrays (order[k] = variable generated k-th)."""
+    from autograder.reference.masks import made_masks
 
-        return [np.asarray(m, dtype=float) for m in made_masks(list(order), list(hidden_sizes))]
-    except ImportError:
-        pass
-    d = len(order)
-    rank = np.empty(d, dtype=int)
-    rank[np.asarray(order)] = np.arange(d)          # position of each variable in the order
-    degrees = [rank]
-    for size in hidden_sizes:                        # hidden degrees cycle through 0..D-2
-        degrees.append(np.arange(size) % max(d - 1, 1))
-    masks = [(degrees[i + 1][:, None] >= degrees[i][None, :]).astype(float) for i in range(len(hidden_sizes))]
-    masks.append((rank[:, None] > degrees[-1][None, :]).astype(float))
-    return masks
+    return [m.numpy() for m in made_masks(list(order), list(hidden_sizes))]
 
 
 def _pixelcnn_mask(k, mask_type, cin, cout, colors=1):
-    """PixelCNN mask (cout, cin, k, k) in raster order with colour groups (design.md contract)."""
-    try:
-        from autograder.reference.masks import pixelcnn_mask
+    """Reference PixelCNN mask (cout, cin, k, k) as a numpy array."""
+    from autograder.reference.masks import pixelcnn_mask
 
-        return np.asarray(pixelcnn_mask(k, mask_type, cin, cout, color_channels=colors), dtype=float)
-    except ImportError:
-        pass
-    mask = np.ones((cout, cin, k, k))
-    c = k // 2
-    mask[:, :, c, c + 1:] = 0
-    mask[:, :, c + 1:, :] = 0
-    group_out = np.arange(cout) * colors // cout
-    group_in = np.arange(cin) * colors // cin
-    allowed = group_in[None, :] < group_out[:, None] if mask_type == "A" else group_in[None, :] <= group_out[:, None]
-    mask[:, :, c, c] = allowed
-    return mask
+    return pixelcnn_mask(k, mask_type, cin, cout, color_channels=colors).numpy()
 
 
-# ---- receptive fields ---------------------------------------------------------
+def _receptive_field(model, size: int, samples: int = 16) -> np.ndarray:
+    """Inputs with a non-zero gradient of the centre pixel's logits, over random binary images.
 
-def _receptive_field(net, size: int) -> np.ndarray:
-    """|d out[centre] / d x| of a conv net on a (1, 1, size, size) input, as a (size, size) array."""
+    Returns a (size, size) 0/1 array: 1 where some of the ``samples`` inputs
+    (seeded) reach the output at the centre.
+    """
     import torch
 
-    x = torch.zeros(1, 1, size, size, requires_grad=True)
-    out = net(x)
-    out[0, 0, size // 2, size // 2].backward()
-    return (x.grad[0, 0].abs() > 0).numpy().astype(float)
+    torch.manual_seed(0)
+    x = torch.randint(0, 2, (samples, 1, size, size)).float().requires_grad_(True)
+    logits = model(x)                                        # (B, K, 1, H, W)
+    logits[:, :, 0, size // 2, size // 2].abs().sum().backward()
+    return (x.grad.abs().sum(0)[0] > 0).numpy().astype(float)
 
 
-def _pixelcnn_stack(layers: int, k: int = 3):
+def _reference_fields(size: int, layers: int):
     import torch
-    import torch.nn.functional as F
 
-    masks = [torch.tensor(_pixelcnn_mask(k, "A" if i == 0 else "B", 1, 1), dtype=torch.float32) for i in range(layers)]
+    from autograder.reference.models.gated_pixelcnn import GatedPixelCNN
+    from autograder.reference.models.pixelcnn import PixelCNN
 
-    def net(x):
-        for m in masks:
-            x = F.conv2d(x, m, padding=k // 2)  # all-ones weights: no cancellation
-        return x
-    return net
-
-
-def _gated_stack(layers: int, k: int = 3):
-    """Vertical + horizontal stacks (van den Oord et al. 2016) with all-ones weights."""
-    import torch
-    import torch.nn.functional as F
-
-    p = k // 2
-
-    def net(x):
-        v = h = x
-        for i in range(layers):
-            # vertical stack: rows i-p..i, columns j-p..j+p (pad top and both sides)
-            v = F.conv2d(F.pad(v, (p, p, p, 0)), torch.ones(1, 1, p + 1, k))
-            down = F.pad(v, (0, 0, 1, 0))[:, :, :-1]       # shift down one row: strictly above
-            # horizontal stack: columns j-p..j of the same row (first layer: j-p..j-1, type A)
-            w = torch.ones(1, 1, 1, p + 1)
-            if i == 0:
-                w[..., -1] = 0
-            h = F.conv2d(F.pad(h, (p, 0, 0, 0)), w) + down + (h if i else 0)
-        return h
-    return net
+    torch.manual_seed(0)
+    pixelcnn = PixelCNN(hidden=16, kernel_size=3, num_b_layers=layers - 1, num_1x1=1)
+    gated = GatedPixelCNN(hidden=16, kernel_size=3, num_layers=layers)
+    return [(f"PixelCNN (1 A + {layers - 1} B layers, 3x3)", _receptive_field(pixelcnn, size)),
+            (f"Gated PixelCNN ({layers} layers, 3x3)", _receptive_field(gated, size))]
 
 
 # ---- figures ------------------------------------------------------------------
@@ -153,8 +109,7 @@ def fig_pixelcnn_masks(plt):
 
 def fig_blind_spot(plt):
     size, layers = 11, 4
-    fields = [("PixelCNN (1 A + 3 B layers, 3x3)", _receptive_field(_pixelcnn_stack(layers), size)),
-              ("Gated PixelCNN (4 layers, 3x3)", _receptive_field(_gated_stack(layers), size))]
+    fields = _reference_fields(size, layers)
     c = size // 2
     allowed = np.zeros((size, size))
     allowed[:c] = 1
@@ -211,7 +166,7 @@ def _dataset(name, n, rng):
     try:
         from arkit.data import load_dataset
 
-        x = load_dataset(name, "train").x
+        x = load_dataset(name, "valid").x  # the smaller split: same pictures, faster build
         return x[rng.choice(len(x), size=n, replace=False)], ""
     except Exception as exc:  # dataset not available in this checkout: draw a stand-in
         shape = {"shapes": (1, 20, 20), "shapes_color": (3, 20, 20)}.get(name, (1, 28, 28))

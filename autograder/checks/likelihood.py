@@ -23,7 +23,7 @@ from arkit.checks.finite import check_finite_gradients
 from arkit.checks.normalization import check_normalized
 from arkit.checks.result import CheckResult
 from autograder.checks import dmol_probes, lmix_probes
-from autograder.checks.likelihood_probe import ATOL_PER_DIM, RTOL, TAIL_FLOOR_NATS, run_probes
+from autograder.checks.likelihood_probe import ATOL_PER_DIM, RTOL, TAIL_FLOOR_NATS, run_probes, single_thread
 
 DMOL_TAIL_CONTRACT = f"""\
 Tail contract for discretized logistic likelihoods (dmol_log_prob, logistic_mixture_log_prob):
@@ -35,6 +35,8 @@ Tail contract for discretized logistic likelihoods (dmol_log_prob, logistic_mixt
   any finite value <= {TAIL_FLOOR_NATS:g} nats is accepted. So log(clamp(delta, min=1e-12))
   (which caps a bin at about -27.6 nats) is fine; a clamp at 1e-8 (-18.4 nats) is not,
   and -inf or NaN never is.
+* The check calls your function with float64 tensors (keep the input dtype); computing
+  in float32 inside is accepted too (the tolerance covers float32 rounding).
 * Probabilities over the whole support must sum to 1 within 1e-3 (a 1e-12 clamp adds
   far less than that), and values and gradients must be finite for log-scales in
   [-7, 7] (below -7 for images, where they are clamped) and means far outside the range.
@@ -73,6 +75,11 @@ def check_dmol_log_prob(student_fn: Callable, seed: int = 0) -> CheckResult:
 
     See the module docstring and :data:`DMOL_TAIL_CONTRACT` for the comparison rule.
     """
+    with single_thread():
+        return _check_dmol(student_fn, seed)
+
+
+def _check_dmol(student_fn: Callable, seed: int) -> CheckResult:
     name = "dmol_log_prob"
     norm_sets = dmol_probes.dmol_normalization_inputs(seed)
     grad_inputs, grad_extra = dmol_probes.dmol_gradient_inputs(seed)
@@ -101,6 +108,11 @@ def check_logistic_mixture_log_prob(student_fn: Callable, seed: int = 0) -> Chec
     the log-scale clamp at -7, mixture weights, normalization (C = 1: over 0..255;
     C = 3: over each channel given sampled (R, G) contexts) and finite gradients.
     """
+    with single_thread():
+        return _check_lmix(student_fn, seed)
+
+
+def _check_lmix(student_fn: Callable, seed: int) -> CheckResult:
     name = "logistic_mixture_log_prob"
     grad_inputs, grad_extra = lmix_probes.lmix_gradient_inputs(seed)
     sets = lmix_probes.lmix_normalization_sets(seed)

@@ -15,6 +15,7 @@ finite and at most ``TAIL_FLOOR_NATS``. NaN/inf never pass.
 """
 from __future__ import annotations
 
+import contextlib
 import math
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
@@ -55,6 +56,21 @@ class Probe:
     explanations: Sequence[Explanation] = ()
     describe: Callable[[int], str] | None = None
     extra: dict = field(default_factory=dict)
+
+
+@contextlib.contextmanager
+def single_thread():
+    """Run torch on one intra-op thread (restored afterwards).
+
+    The probes use small tensors; with several threads on a busy machine the
+    thread hand-offs cost far more than the arithmetic (measured 4-6x slower).
+    """
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def tolerance(v1: torch.Tensor, v2: torch.Tensor, dims: int) -> torch.Tensor:
@@ -117,7 +133,8 @@ def far_below(gap: float, message: str) -> Explanation:
             and float((s - v2)[torch.isfinite(s)].median()) < -gap)
 
 
-def call_student(fn: Callable, probe: Probe, shape_hint: Callable[[tuple, tuple], str]) -> tuple[torch.Tensor | None, str]:
+def call_student(fn: Callable, probe: Probe,
+                 shape_hint: Callable[[tuple, tuple], str]) -> tuple[torch.Tensor | None, str]:
     """Run ``fn(*probe.args)``; return (float64 output, "") or (None, reason)."""
     args = tuple(a.clone() if isinstance(a, torch.Tensor) else a for a in probe.args)  # probes are cached
     try:

@@ -148,7 +148,8 @@ def _coupling_explanations(case: Case) -> list:
         ("RGB coupling uses the wrong channel: the G mean must shift by alpha * x_R",
          reproduces(lambda: s(lambda xr, xg, xb, a, b, g, raw: a * xg,
                               lambda xr, xg, xb, a, b, g, raw: b * xr + g * xg))),
-        ("RGB coupling uses the wrong channel: the B mean must shift by beta * x_R + gamma * x_G (gamma multiplies x_G)",
+        ("RGB coupling uses the wrong channel: the B mean must shift by beta * x_R + gamma * x_G "
+         "(gamma multiplies x_G)",
          reproduces(lambda: s(lambda xr, xg, xb, a, b, g, raw: a * xr,
                               lambda xr, xg, xb, a, b, g, raw: b * xr + g * xb))),
         ("RGB coupling mixes up beta and gamma: the B mean must shift by beta * x_R + gamma * x_G",
@@ -206,7 +207,8 @@ def lmix_probes(seed: int = 0) -> tuple[Probe, ...]:
     base = _case(g, 128, 1, 1)
     k = 4
     case = Case(base.x, 3.0 * torch.randn(128, k, 1, 1, generator=g, dtype=F64) + 2.0,
-                base.means.expand(-1, -1, k, -1, -1).contiguous(), base.log_scales.expand(-1, -1, k, -1, -1).contiguous())
+                base.means.expand(-1, -1, k, -1, -1).contiguous(),
+                base.log_scales.expand(-1, -1, k, -1, -1).contiguous())
     probes.append(case.probe("mixture weights", WEIGHTS_MSG))
     # 6. mixtures, C=1
     case = _case(g, 256, 1, 5, ls=(-4.0, 0.0))
@@ -216,7 +218,8 @@ def lmix_probes(seed: int = 0) -> tuple[Probe, ...]:
     # 7. colour without coupling (coeffs = 0): layout and the joint mixture
     case = _case(g, 256, 3, 3, co=(0.0, 0.0))
     probes.append(case.probe("colour channels", "3-channel likelihood is wrong even without coupling (coeffs=0): "
-                             "check the layout [logits | R: means, log_scales, coeffs | G | B]", [(JOINT_MSG, reproduces(case.per_channel_mixture))]))
+                             "check the layout [logits | R: means, log_scales, coeffs | G | B]",
+                             [(JOINT_MSG, reproduces(case.per_channel_mixture))]))
     # 8. coupling, K = 1 then K = 3
     for k in (1, 3):
         case = _case(g, 256, 3, k, co=(-1.5, 1.5), ls=(-3.0, -1.5))

@@ -39,7 +39,7 @@ def _tensor(out: Any, what: str, start: int) -> torch.Tensor:
         raise ParamError(f"{what} must be floating point, got {out.dtype} (batch starting at {start})")
     if not bool(torch.isfinite(out).all()):
         nan = int(torch.isnan(out).sum())
-        raise ParamError(f"{what} contains {nan} NaN and {int((~torch.isfinite(out)).sum()) - nan} inf values "
+        raise ParamError(f"{what} contain {nan} NaN and {int((~torch.isfinite(out)).sum()) - nan} inf values "
                          f"for the held-out batch starting at example {start}: training diverged or the "
                          "model produces invalid outputs (lower the learning rate, clip gradients)")
     return out.detach().cpu()
@@ -181,7 +181,7 @@ def check_threshold(param_fn: Callable, assignment: str, dataset: str, question:
         y = None if y is None else y[:max_examples]
     if conditional and y is None:
         return CheckResult.fail(name, f"internal: {dataset} has no labels for a conditional model")
-    if num_values is None and likelihood == "dmol":
+    if num_values is None and likelihood in ("dmol", "categorical") and getattr(split, "info", None) is not None:
         num_values = int(np.max(np.atleast_1d(split.info.num_values)))
     try:
         nll = evaluate_nll(param_fn, x, likelihood, batch_size, y=y if conditional else None,

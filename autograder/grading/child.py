@@ -164,6 +164,11 @@ def main() -> None:
     signal.signal(signal.SIGALRM, _on_alarm)
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # oversize writes fail instead of killing us
     os.environ.setdefault("MPLBACKEND", "Agg")
+    try:  # import the heavy libraries before the first cell, outside its time limit
+        import torch  # noqa: F401
+        import arkit.submission  # noqa: F401
+    except Exception:  # noqa: BLE001 - the cells will report it
+        pass
     serve(fd_in, fd_out)
 
 

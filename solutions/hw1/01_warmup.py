@@ -58,9 +58,9 @@ SEED = int(os.environ.get("ARKIT_SEED", "0"))
 seed_everything(SEED)
 DEVICE = default_device(PROFILE)
 CFG = pick({
-    "ci": dict(hist_epochs=20, dmol_epochs=20, batch_size=128, lr_hist=5e-2, lr_dmol=5e-2, num_mixtures=4),
-    "cpu": dict(hist_epochs=50, dmol_epochs=50, batch_size=128, lr_hist=5e-2, lr_dmol=5e-2, num_mixtures=4),
-    "gpu": dict(hist_epochs=50, dmol_epochs=50, batch_size=128, lr_hist=5e-2, lr_dmol=5e-2, num_mixtures=4),
+    "ci": dict(steps=150, batch_size=256, lr_hist=5e-2, lr_dmol=5e-2, num_mixtures=4),
+    "cpu": dict(steps=1000, batch_size=128, lr_hist=5e-2, lr_dmol=5e-2, num_mixtures=4),
+    "gpu": dict(steps=1000, batch_size=128, lr_hist=5e-2, lr_dmol=5e-2, num_mixtures=4),
 }, PROFILE)
 DATASETS = ("gauss1d_small", "gauss1d_large")
 print(f"profile={PROFILE} seed={SEED} device={DEVICE} config={CFG}")
@@ -154,7 +154,7 @@ for name in DATASETS:
     torch.manual_seed(SEED)
     HIST[name] = Histogram(d["num_values"])
     HIST_HISTORY[name] = train_epochs(HIST[name], histogram_loss, d["train"], d["valid"],
-                                      epochs=CFG["hist_epochs"], lr=CFG["lr_hist"],
+                                      epochs=10_000, max_steps=CFG["steps"], lr=CFG["lr_hist"],
                                       batch_size=CFG["batch_size"], seed=SEED, desc=f"histogram {name}")
     print(f"histogram {name}: final validation NLL {format_nll(HIST_HISTORY[name].test[-1])}")
 
@@ -396,7 +396,7 @@ for name in DATASETS:
     torch.manual_seed(SEED)
     MIX[name] = DMoL(d["num_values"], CFG["num_mixtures"])
     MIX_HISTORY[name] = train_epochs(MIX[name], dmol_loss, d["train"], d["valid"],
-                                     epochs=CFG["dmol_epochs"], lr=CFG["lr_dmol"],
+                                     epochs=10_000, max_steps=CFG["steps"], lr=CFG["lr_dmol"],
                                      batch_size=CFG["batch_size"], seed=SEED, desc=f"DMoL {name}")
     print(f"DMoL {name}: final validation NLL {format_nll(MIX_HISTORY[name].test[-1])}")
     expose(f"warmup_dmol_{name.split('_')[1]}", _param_fn(MIX[name]), kind="param_fn",

@@ -158,7 +158,7 @@ except NotImplementedError:
     print("made_masks is not implemented yet")
 
 # %% nbgrader={"grade": true, "grade_id": "made_masks_test", "locked": true, "points": 5, "schema_version": 3, "solution": false, "task": false}
-from arkit.checks import check_made_masks
+from arkit.checks.masks import check_made_masks
 check_made_masks(made_masks).raise_if_failed()
 ### BEGIN HIDDEN TESTS
 from autograder.assignments.base import grade_in_notebook
@@ -339,7 +339,7 @@ def made_ar_probe(x, order, num_values=3, hidden_sizes=(32, 32), one_hot=True):
 expose("made_ar_probe", made_ar_probe)
 
 # %% nbgrader={"grade": true, "grade_id": "made_model_ar_test", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
-from arkit.checks import check_autoregressive
+from arkit.checks.autoregressive import check_autoregressive
 _order = torch.randperm(10, generator=torch.Generator().manual_seed(1))
 _model = MADE(10, 3, [32, 32], order=_order)
 _logits = _model(torch.randint(0, 3, (4, 10)))
@@ -398,8 +398,8 @@ for name in ("picture2d_small", "picture2d_large"):
 
 # %% nbgrader={"grade": false, "grade_id": "made_picture2d_expose", "locked": true, "schema_version": 3, "solution": false, "task": false}
 for name, model in p2d_models.items():
-    # param_fn: int64 (B, 2) -> categorical logits (B, 2, K); eval mode, no grad, CPU in and out.
-    expose(f"made_{name}_params", (lambda m: lambda x: m(x).detach())(model), kind="param_fn",
+    # param_fn: int64 (B, 2) -> categorical logits (B, K, 2) (class axis 1); eval mode, no grad, CPU in and out.
+    expose(f"made_{name}_params", (lambda m: lambda x: m(x).detach().transpose(1, 2))(model), kind="param_fn",
            dataset=name, likelihood="categorical")
 
 # %% nbgrader={"grade": true, "grade_id": "made_picture2d_test", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}

@@ -115,3 +115,17 @@ def test_a_bad_switch_value_is_an_error(monkeypatch):
     monkeypatch.setenv("SITE_SHOW_SOLUTIONS", "maybe")
     with pytest.raises(ValueError, match="use 1 or 0"):
         load_config().show_solutions()
+
+
+def test_a_rebuild_never_keeps_pages_of_an_earlier_build(tmp_path, monkeypatch):
+    """After a build with solutions, does a build without them drop the old solution pages?"""
+    import sphinx.cmd.build
+
+    stale = tmp_path / "html" / "solutions" / "hw1" / "01_warmup.html"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("old solution")
+    monkeypatch.setattr(sphinx.cmd.build, "build_main", lambda args: 0)  # Sphinx itself is not the point
+    build = site.SiteBuild(source=ROOT / "course_site", build_dir=tmp_path, config=load_config(),
+                           show_solutions=False, solution_sources=[], assignments_dir=tmp_path / "none")
+    assert site.run_sphinx(build) == 0
+    assert not stale.exists()

@@ -152,8 +152,10 @@ def _three_channel_part(sampler, ctx: GradingContext) -> CheckResult:
         stats = chi_square_gof(torch.bincount(cells[:, c], minlength=bins), marg)
         if stats["z"] > CHI2_MAX_Z:
             hint = {"R": "R is sampled like a 1-channel pixel with the R block (means, log_scales).",
-                    "G": "G's mean must shift by tanh(alpha) * x_R, x_R the sampled R value rescaled to [-1, 1].",
-                    "B": "B's mean must shift by tanh(beta) * x_R + tanh(gamma) * x_G."}[label]
+                    "G": "G must use the component chosen for R, with its mean shifted by tanh(alpha) * x_R "
+                         "(x_R = the sampled R value rescaled to [-1, 1]).",
+                    "B": "B must use the component chosen for R, with its mean shifted by "
+                         "tanh(beta) * x_R + tanh(gamma) * x_G."}[label]
             return _gof_fail(name, f"3 channels, marginal of {label}", stats, hint)
     stats = chi_square_gof(counts, probs.flatten())
     if stats["z"] > CHI2_MAX_Z:

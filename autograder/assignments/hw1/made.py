@@ -6,7 +6,7 @@ verdict with trusted code:
 
 | question | exposed objects | how it is graded |
 |---|---|---|
-| ``made_masks_test`` (5) | ``made_masks`` | connectivity of the masks over many orders and widths: AR + liveness |
+| ``made_masks_test`` (5) | ``made_masks`` | :func:`check_made_masks_hidden`: connectivity over many orders and widths |
 | ``made_masked_linear_test`` (3) | ``made_masked_linear_probe`` | output, weights untouched, gradients, mask buffer |
 | ``made_model_ar_test`` (3) | ``made_ar_probe`` | :func:`arkit.checks.check_autoregressive` under random orders |
 | ``made_picture2d_test`` (2) | ``made_picture2d_{small,large}_params`` | held-out NLL thresholds (categorical) |
@@ -20,7 +20,6 @@ from typing import Any, Mapping
 
 import torch
 
-from arkit.checks.orders import ordinal, ranks
 from arkit.checks.result import CheckResult, combine
 from autograder.assignments.base import GradingContext, Question, register
 
@@ -40,85 +39,11 @@ def _as_tensor(value, name: str) -> torch.Tensor:
 
 # -- made_masks ---------------------------------------------------------------
 
-def _mask_cases(seed: int) -> list[tuple[torch.Tensor, list[int]]]:
-    """(order, hidden_sizes) pairs: identity, reversed, random orders; wide and narrow layers."""
-    gen = torch.Generator().manual_seed(1000 + int(seed))
-    cases = [(torch.arange(6), [8, 8]), (torch.arange(5).flip(0), [4]), (torch.arange(2), [3, 3]),
-             (torch.arange(1), [2])]
-    for d, sizes in ((7, [16, 16]), (10, [9]), (12, [5, 5]), (20, [64, 32, 16]), (16, [3, 40])):
-        cases.append((torch.randperm(d, generator=gen), sizes))
-    return cases
-
-
-def _describe(d: int, rank: torch.Tensor) -> str:
-    """``'x_4 (generated 2nd)'``."""
-    return f"x_{d} (generated {ordinal(int(rank[d]) + 1)})"
-
-
-def _masks_shapes(masks, num_vars: int, sizes: list[int]) -> str | None:
-    """``None`` when ``masks`` is a list of 0/1 tensors with the contract's shapes, else the cause."""
-    if not isinstance(masks, (list, tuple)) or len(masks) != len(sizes) + 1:
-        return f"expected a list of {len(sizes) + 1} masks for hidden_sizes={sizes}, got {type(masks).__name__}" + (
-            f" of length {len(masks)}" if isinstance(masks, (list, tuple)) else "")
-    dims = [num_vars, *sizes, num_vars]
-    for i, m in enumerate(masks):
-        if not isinstance(m, torch.Tensor):
-            return f"mask {i} is a {type(m).__name__}, expected a torch.Tensor"
-        want = (dims[i + 1], dims[i])
-        if tuple(m.shape) != want:
-            hint = " (transposed: masks are (fan_out, fan_in))" if tuple(m.shape) == want[::-1] else ""
-            return f"mask {i} has shape {tuple(m.shape)}, expected {want}{hint}"
-        if not torch.all((m == 0) | (m == 1)):
-            return f"mask {i} has values other than 0 and 1"
-    return None
-
-
-def check_made_masks_cases(made_masks, cases, name: str = "made_masks") -> CheckResult:
-    """Trusted property check of ``made_masks`` over ``cases`` = [(order, hidden_sizes), ...].
-
-    Connectivity = product of the 0/1 masks (path counts). Fails on any path from an input
-    to an output generated at the same step or earlier (names the pair). Liveness: for every
-    order with D >= 2 the last generated output must be connected, and over the cases whose
-    hidden layers are all at least D - 1 wide at least 75% of the allowed (output, input) pairs
-    must be connected (random hidden degrees lose a few pairs; all-zero masks lose all).
-    """
-    covered, allowed_total = 0, 0
-    for order, sizes in cases:
-        num_vars = order.numel()
-        where = f"order={order.tolist()}, hidden_sizes={sizes}"
-        masks = made_masks(order.clone(), list(sizes))
-        problem = _masks_shapes(masks, num_vars, list(sizes))
-        if problem:
-            return CheckResult.fail(name, f"{problem} ({where})")
-        conn = masks[0].double()
-        for m in masks[1:]:
-            conn = m.double() @ conn                                  # (D, D) path counts
-        rank = ranks(order)
-        allowed = rank.view(1, -1) < rank.view(-1, 1)                 # [d, j]: j generated before d
-        bad = (conn > 0) & ~allowed
-        if bad.any():
-            d, j = (int(v) for v in bad.nonzero()[0])
-            why = ("an output sees its own input: use a strict '<' into the output layer" if d == j else
-                   "an output sees a variable generated later: degrees must follow the order")
-            return CheckResult.fail(name, f"output {_describe(d, rank)} depends on input {_describe(j, rank)}; "
-                                          f"{why} ({where})", offending=(d, j))
-        if num_vars >= 2 and not (conn[order[-1]] > 0).any():
-            return CheckResult.fail(name, f"output {_describe(int(order[-1]), rank)} is connected to no input: "
-                                          f"hidden degrees must cover 1..D-1 ({where})")
-        if min(sizes) >= num_vars - 1:
-            covered += int(((conn > 0) & allowed).sum())
-            allowed_total += int(allowed.sum())
-    coverage = covered / max(allowed_total, 1)
-    if coverage < 0.75:
-        return CheckResult.fail(name, f"only {coverage:.0%} of the allowed (output, input) pairs are connected "
-                                      "with wide hidden layers: hidden degrees must be <= between hidden layers "
-                                      "(not <) and cover 1..D-1", coverage=coverage)
-    return CheckResult.ok(name, f"autoregressive for {len(cases)} orders and widths; coverage {coverage:.0%}",
-                          coverage=coverage)
-
-
 def _grade_masks(objects: Mapping[str, Any], ctx: GradingContext) -> CheckResult:
-    return check_made_masks_cases(objects["made_masks"], _mask_cases(ctx.seed), name="made_masks_test")
+    """The public property check over many more orders and widths (list and tensor orders)."""
+    from autograder.checks.masks_reference import check_made_masks_hidden
+
+    return check_made_masks_hidden(objects["made_masks"], name="made_masks_test")
 
 
 # -- MaskedLinear ---------------------------------------------------------------
@@ -160,7 +85,7 @@ def _grade_masked_linear(objects: Mapping[str, Any], ctx: GradingContext) -> Che
 
 def _grade_model_ar(objects: Mapping[str, Any], ctx: GradingContext) -> CheckResult:
     """AR property + liveness of fresh MADEs under random orders (one-hot K=3 and plain binary input)."""
-    from arkit.checks import check_autoregressive
+    from arkit.checks.autoregressive import check_autoregressive
 
     probe = objects["made_ar_probe"]
     gen = torch.Generator().manual_seed(3000 + int(ctx.seed))
@@ -171,9 +96,8 @@ def _grade_model_ar(objects: Mapping[str, Any], ctx: GradingContext) -> CheckRes
         def model(x, order=order, k=k, one_hot=one_hot):
             return probe(x, order.clone(), torch.tensor(k), torch.tensor([32, 32]), torch.tensor(one_hot))
 
-        res = check_autoregressive(model, (d,), order=order, num_values=k, to_vars=lambda out: out,
-                                   mode="perturbation" if ctx.mode == "remote" else "auto")
-        results.append(res)
+        results.append(check_autoregressive(model, (d,), order=order, num_values=k, to_vars=lambda out: out,
+                                            family="made", seed=int(ctx.seed), name=f"made(D={d}, K={k})"))
     return combine("made_model_ar_test", results)
 
 

@@ -24,6 +24,7 @@ from autograder.assignments.base import GradingContext, Question, register
 
 NOTEBOOK = "01_warmup"
 DATASETS = {"small": "gauss1d_small", "large": "gauss1d_large"}
+NUM_VALUES = {"gauss1d_small": 20, "gauss1d_large": 100}
 # Held-out examples per threshold evaluation, per profile (None: the whole split).
 HELDOUT_SUBSET = {"ci": 1000, "cpu": None, "gpu": None}
 # A chi-square statistic this many standard deviations above its mean fails (p ~ 1e-6).
@@ -65,7 +66,8 @@ def grade_thresholds(objects: Mapping[str, Any], ctx: GradingContext, qid: str, 
     results = []
     for key, dataset in DATASETS.items():
         res = check_threshold(objects[f"{prefix}{key}"], ctx.assignment, dataset, qid, likelihood,
-                              profile=ctx.profile, max_examples=HELDOUT_SUBSET.get(ctx.profile))
+                              profile=ctx.profile, max_examples=HELDOUT_SUBSET.get(ctx.profile),
+                              num_values=NUM_VALUES[dataset])
         measured = res.details.get("nats_per_dim")
         if measured is not None:
             record_measurement(qid, dataset, measured)
@@ -120,7 +122,7 @@ def _valid_samples(name: str, s: torch.Tensor, probs: torch.Tensor, n: int) -> C
         bad = sorted(set(s[zero].tolist()))[:5]
         return CheckResult.fail(name, f"values with probability 0 were sampled ({bad}, {int(zero.sum())} times): "
                                       "value v must be returned only for F[v-1] <= u < F[v] "
-                                      "(searchsorted with right=True)")
+                                      "(an off-by-one in the index, or searchsorted with the wrong side)")
     return None
 
 

@@ -63,11 +63,11 @@ def _masks_from_degrees(order, sizes, out_cmp, hidden_cmp=torch.ge, ignore_order
 
 
 @pytest.mark.parametrize("wrong, expected", [
-    (lambda o, s: _masks_from_degrees(o, s, torch.ge), "sees its own input"),
-    (lambda o, s: _masks_from_degrees(o, s, torch.gt, ignore_order=True), "generated later"),
+    (lambda o, s: _masks_from_degrees(o, s, torch.ge), "depends on its own input"),
+    (lambda o, s: _masks_from_degrees(o, s, torch.gt, ignore_order=True), "ordering ignored"),
     (lambda o, s: [m.T for m in _masks_from_degrees(o, s, torch.gt)], "transposed"),
-    (lambda o, s: [torch.zeros_like(m) for m in _masks_from_degrees(o, s, torch.gt)], "connected to no input"),
-    (lambda o, s: _masks_from_degrees(o, s, torch.gt, hidden_cmp=torch.gt), "connected"),
+    (lambda o, s: [torch.zeros_like(m) for m in _masks_from_degrees(o, s, torch.gt)], "dead outputs"),
+    (lambda o, s: _masks_from_degrees(torch.argsort(torch.as_tensor(o)), s, torch.gt), "wrong way round"),
     (lambda o, s: [m.bool() for m in _masks_from_degrees(o, s, torch.gt)][:-1], "expected a list of"),
 ])
 def test_wrong_masks_fail_with_cause(wrong, expected):
@@ -126,6 +126,114 @@ def test_wrong_masked_linear_fail_with_cause(sol):
         result = grade("made_masked_linear_test", made_masked_linear_probe=_probe_with(cls, sol))
         assert not result.passed and expected in result.message, (cls.__name__, result.message)
         assert 0 < result.score < 1, "partial credit: the other parts still count"
+
+
+# -- MADE model ------------------------------------------------------------------------------------
+
+def _ar_probe_with(sol, **overrides):
+    """The notebook's locked made_ar_probe, running a MADE class changed by ``overrides``."""
+    made_cls = type("WrongMADE", (sol["MADE"],), overrides)
+    fn = sol["made_ar_probe"]
+    return types.FunctionType(fn.__code__, dict(sol, MADE=made_cls), fn.__name__, fn.__defaults__)
+
+
+def test_reference_made_is_autoregressive(sol):
+    result = grade("made_model_ar_test", made_ar_probe=sol["made_ar_probe"])
+    assert result.passed and result.score == 1.0, result.message
+
+
+def test_made_ignoring_the_order_fails(sol):
+    """Does a MADE that always uses the identity order fail, saying it ignores the order?"""
+    def set_order(self, order):
+        sol["MADE"].set_order(self, range(self.num_vars))
+    result = grade("made_model_ar_test", made_ar_probe=_ar_probe_with(sol, set_order=set_order))
+    assert not result.passed and "ignores the order" in result.message, result.message
+
+
+def test_made_seeing_itself_fails(sol):
+    """Does a MADE whose output mask is not strict (sees its own input) fail with that cause?"""
+    def leaky_masks(order, sizes, seed=None):
+        return _masks_from_degrees(order, sizes, torch.ge)       # '>=' into the output
+
+    made_cls = type("LeakyMADE", (sol["MADE"],), {})
+    ns = dict(sol, made_masks=leaky_masks)
+    made_cls.set_order = types.FunctionType(sol["MADE"].set_order.__code__, ns)
+    fn = sol["made_ar_probe"]
+    probe = types.FunctionType(fn.__code__, dict(sol, MADE=made_cls), fn.__name__, fn.__defaults__)
+    result = grade("made_model_ar_test", made_ar_probe=probe)
+    assert not result.passed and "own input" in result.message, result.message
+
+
+# -- held-out thresholds (fake held-out split, fake calibration file) ---------------------------------
+
+@pytest.fixture()
+def fake_heldout(monkeypatch, tmp_path):
+    """Held-out shapes = Bernoulli(0.2) pixels; picture2d = uniform points; thresholds around their entropy."""
+    import json
+
+    import numpy as np
+
+    import autograder.heldout
+    from arkit.data.split import DatasetInfo, Split
+
+    rng = np.random.default_rng(0)
+    splits = {
+        "shapes": Split((rng.random((64, 1, 20, 20)) < 0.2).astype(np.uint8), None,
+                        DatasetInfo("shapes", (1, 20, 20), 2, "fake"), "heldout"),
+        "picture2d_small": Split(rng.integers(0, 25, (64, 2)), None, DatasetInfo("picture2d_small", (2,), 25, "fake"),
+                                 "heldout"),
+        "picture2d_large": Split(rng.integers(0, 200, (64, 2)), None,
+                                 DatasetInfo("picture2d_large", (2,), 200, "fake"), "heldout"),
+    }
+    monkeypatch.setattr(autograder.heldout, "load_heldout", lambda name, *a, **k: splits[name])
+    entry = lambda thr: {"ci": {"threshold": thr, "loose_bound": 1.5 * thr, "measured": [thr], "seeds": [0]}}
+    calib = {"assignment": "hw1", "schema": 1, "margin_rule": "test", "questions": {
+        "made_shapes_test": {"shapes": entry(0.52)},
+        "made_picture2d_test": {"picture2d_small": entry(3.30), "picture2d_large": entry(5.4)}}}
+    (tmp_path / "hw1.json").write_text(json.dumps(calib))
+    monkeypatch.setenv("ARKIT_CALIBRATION_DIR", str(tmp_path))
+    monkeypatch.setenv("ARKIT_CALIBRATION_OUT", str(tmp_path / "records.jsonl"))
+    return tmp_path
+
+
+def _constant_bernoulli(p):
+    return lambda x: torch.full(x.shape, float(torch.logit(torch.tensor(p))))
+
+
+def test_shapes_threshold_uses_bernoulli_logits_and_records(fake_heldout):
+    """Does a model at the data's entropy pass, and is its held-out NLL recorded for calibration?"""
+    import json
+
+    result = grade("made_shapes_test", made_shapes_params=_constant_bernoulli(0.2))
+    assert result.passed, result.message
+    records = [json.loads(line) for line in (fake_heldout / "records.jsonl").read_text().splitlines()]
+    assert records[-1]["question"] == "made_shapes_test" and records[-1]["dataset"] == "shapes"
+    assert abs(records[-1]["nats_per_dim"] - result.details["nats_per_dim"]) < 1e-12
+
+
+@pytest.mark.parametrize("param_fn, expected", [
+    (_constant_bernoulli(0.6), "held-out NLL"),                                     # a worse model: partial/no credit
+    (lambda x: torch.sigmoid(torch.zeros(x.shape)) * 0 + torch.nan, "NaN"),         # diverged training
+    (lambda x: torch.zeros(x.shape[0], 400), "shape of x"),                         # flattened logits
+])
+def test_bad_shapes_models_fail_with_cause(fake_heldout, param_fn, expected):
+    result = grade("made_shapes_test", made_shapes_params=param_fn)
+    assert not result.passed and expected in result.message, result.message
+
+
+def test_picture2d_needs_both_datasets_and_class_axis_one(fake_heldout, monkeypatch):
+    """Is the (B, K, 2) layout required, and are both 2D datasets graded (half the credit each)?"""
+    uniform = lambda x: torch.zeros(x.shape[0], 25, 2)                 # log 25 = 3.22 nats/dim < 3.30
+    result = grade("made_picture2d_test", made_picture2d_small_params=uniform)
+    assert not result.passed and "did not provide made_picture2d_large_params" in result.message
+    wrong_layout = lambda x: torch.zeros(x.shape[0], 2, 25)
+    uniform_large = lambda x: torch.zeros(x.shape[0], 200, 2)          # log 200 = 5.30 nats/dim < 5.4
+    result = grade("made_picture2d_test", made_picture2d_small_params=wrong_layout,
+                   made_picture2d_large_params=uniform_large)
+    assert not result.passed and "class axis of size" in result.message, result.message
+    assert result.score == 0.5
+    result = grade("made_picture2d_test", made_picture2d_small_params=uniform, made_picture2d_large_params=uniform_large)
+    assert result.passed, result.message
 
 
 # -- inpainting --------------------------------------------------------------------------------------

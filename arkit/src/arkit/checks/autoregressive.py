@@ -18,7 +18,8 @@ from typing import Callable, Sequence
 import torch
 
 from arkit.checks import liveness as live_mod
-from arkit.checks.conv_fast import analysed_pixel, pixel_vars, plan_cuts, small_canvas_probe
+from arkit.checks.conv_fast import (analysed_pixel, analysed_vars, pixel_vars, plan_cuts,
+                                   small_canvas_probe)
 from arkit.checks.dependency import gradient_dependency, perturbation_dependency
 from arkit.checks.heatmap import dependency_heatmap
 from arkit.checks.orders import (VarNamer, allowed_matrix, as_order, default_order, identity_order,
@@ -34,7 +35,7 @@ def check_autoregressive(model: Callable, input_shape: Sequence[int], order=None
                          num_values: int | None = 2, to_vars: Callable | None = None,
                          family: str = "auto", num_classes: int | None = None,
                          input_dtype=None, convolutional: bool | None = None,
-                         exhaustive: bool | None = None, num_inputs: int = 3, seed: int = 0,
+                         exhaustive: bool | None = None, num_inputs: int = 4, seed: int = 0,
                          figure: bool | str = "auto", name: str = "autoregressive") -> CheckResult:
     """Check the autoregressive property and liveness of ``model``.
 
@@ -78,7 +79,7 @@ def check_autoregressive(model: Callable, input_shape: Sequence[int], order=None
 
     # 1. gradient dependencies (the rows analysed for liveness and the heatmap)
     pixel = analysed_pixel(var_shape) if is_image else None
-    rows = pixel_vars(var_shape, pixel) if small is not None else torch.arange(num_vars)
+    rows = analysed_vars(var_shape) if small is not None else torch.arange(num_vars)
     dep, how = _dependency(probe, x, y, rows)
     violations = _violations(dep, rows, order)
     if small is not None and not violations:
@@ -89,7 +90,8 @@ def check_autoregressive(model: Callable, input_shape: Sequence[int], order=None
         bad = _violations(dep_small, small_rows, small_order)
         if bad:
             return _finish(name, False, _ar_message(bad, VarNamer(small.var_shape, small_order),
-                                                    how, " (on a small canvas)"),
+                                                    how, " (on a small canvas)", small_order,
+                                                    dep_small, small_rows),
                            start, path, figure, dep_small, small_rows, small.var_shape,
                            small_order, bad, None, violations=bad, canvas=small.var_shape)
 
@@ -105,8 +107,11 @@ def check_autoregressive(model: Callable, input_shape: Sequence[int], order=None
         cut_bad, more = cut_violations(small, xs, ys, default_order(small.var_shape),
                                        range(small.num_vars), seed)
         passes += more
-        if cut_bad:
+        if cut_bad:  # found on the small canvas: name and draw it there
             namer = VarNamer(small.var_shape, default_order(small.var_shape))
+            probe, var_shape, order = small, small.var_shape, default_order(small.var_shape)
+            num_vars, pixel, rows, x, y = small.num_vars, None, torch.arange(0), xs, ys
+            dep = torch.zeros(0, num_vars, dtype=torch.bool)
 
     if violations:
         return _finish(name, False, _ar_message(violations, namer, how, "", order, dep, rows),
@@ -120,11 +125,16 @@ def check_autoregressive(model: Callable, input_shape: Sequence[int], order=None
                f"hides a dependency from autograd (detach(), torch.no_grad(), .data, integer "
                f"ops or in-place tricks). Remove it so that every path is masked")
         pairs = [(c.out, c.inp) for c in cut_bad if c.inp is not None]
+        if is_image and small is not None and pairs:
+            extra = pixel_vars(var_shape, namer.pixel(v.out)[1:])
+            more, _ = _dependency(probe, x, y, extra)         # gradient rows of that pixel
+            dep, rows = torch.cat([dep, more]), torch.cat([rows, extra])
         return _finish(name, False, msg, start, path, figure, dep, rows, var_shape, order,
                        pairs, pixel, violations=pairs, cuts=len(cuts), forward_passes=passes)
 
     # 3. liveness
-    live = live_mod.analyse(dep, rows, order, var_shape, pixel if raster else None)
+    live = live_mod.analyse(dep, rows, order, var_shape, pixel if raster else None,
+                            analysed_vars(var_shape) if is_image else None)
     problems = live_mod.verdict(live, family, namer)
     details = {"coverage": live.coverage, "dead_outputs": live.dead,
                "blind_spot": None if live.blind_spot is None else live.blind_spot.cells,
@@ -176,14 +186,22 @@ def _cause(out: int, inp: int, namer: VarNamer) -> str:
         return ("a pixel sees a later row: rows below the centre must be masked (Gated PixelCNN: "
                 "the vertical stack must be shifted down by one row)")
     return ("a pixel sees a pixel to its right in the same row: positions right of the centre "
-            "must be masked (Gated PixelCNN: the horizontal stack may only look left)")
+            "must be masked (Gated PixelCNN: the horizontal stack may only look left, and the "
+            "vertical stack must be shifted down one row before it feeds the horizontal stack)")
 
 
-def _ar_message(pairs, namer, how, where, order=None, dep=None, rows=None) -> str:
+def _ar_message(pairs, namer, how, where, order, dep, rows) -> str:
     out, inp = pairs[0]
     msg = (f"not autoregressive{where}: {namer.pair(out, inp)} ({len(pairs)} offending pairs, "
            f"found by {how}). Cause: {_cause(out, inp, namer)}")
-    if order is not None and not namer.is_image and not torch.equal(order, identity_order(order.numel())):
+    later = ranks(order) >= ranks(order)[out]
+    seen_later = int(dep[rows.tolist().index(out)][later].sum())
+    if int(later.sum()) >= 4 and seen_later > 0.5 * int(later.sum()):
+        msg += (f". This output sees {seen_later} of the {int(later.sum())} variables generated from "
+                f"its own step on: a path that summarises the whole image (global pooling or mean, "
+                f"a fully connected layer over all inputs, or a conditioning network fed with x) "
+                f"leaks the future")
+    if not namer.is_image and not torch.equal(order, identity_order(order.numel())):
         if not bool((dep & ~allowed_matrix(identity_order(order.numel()))[rows]).any()):
             msg += (". The model IS autoregressive for the identity order 0, 1, ..., D-1: it "
                     "ignores the order it was given")
@@ -216,7 +234,5 @@ def _draw(dep, rows, var_shape, order, offending, pixel, blind):
             pixel = (i, j)
     if pixel is None:
         return None
-    marked = [inp for out, inp in offending
-              if VarNamer(var_shape, order).pixel(out)[1:] == pixel and inp is not None]
     return dependency_heatmap(dep, rows, var_shape, order, pixel, blind.cells if blind else (),
-                              offending_inputs=marked)
+                              offending=offending)

@@ -5,9 +5,9 @@ every position (up to zero padding, which can only remove dependencies). So:
 
 1. exact gradient dependencies of *every* output on a small canvas (default
    6x6): every relative offset up to 5 pixels, every channel, all positions;
-2. exact gradient dependencies at full size for all channels of one interior
-   output pixel (the bottom row, middle column: the largest context), used for
-   liveness, the blind spot and the heatmap;
+2. exact gradient dependencies at full size for all channels of two output
+   pixels: the centre and the bottom-middle one (the largest context, used for
+   liveness, the blind spot and the heatmap);
 3. black-box cuts at full size (:mod:`arkit.checks.perturbation`), planned by
    :func:`plan_cuts`: one cut at the start of every row, one cut inside every
    column (in rows spread over the image, cycling the channel), plus random cuts.
@@ -52,9 +52,17 @@ def small_canvas_probe(probe: ModelProbe, size: int = SMALL_CANVAS) -> ModelProb
 
 
 def analysed_pixel(var_shape) -> tuple[int, int]:
-    """Output pixel whose full-size dependencies are computed: bottom row, middle column."""
+    """Output pixel for liveness, blind spot and heatmap: bottom row, middle column."""
     _, h, w = var_shape
     return h - 1, w // 2
+
+
+def analysed_vars(var_shape) -> torch.Tensor:
+    """All channels of the centre pixel and of :func:`analysed_pixel` (the centre pixel
+    has rows below it, so a leak from below shows there)."""
+    _, h, w = var_shape
+    pixels = [(h // 2, w // 2), analysed_pixel(var_shape)]
+    return torch.unique(torch.cat([pixel_vars(var_shape, p) for p in pixels]))
 
 
 def pixel_vars(var_shape, pixel) -> torch.Tensor:

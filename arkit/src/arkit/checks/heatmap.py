@@ -32,7 +32,7 @@ def categories(dep_row: torch.Tensor, out_var: int, order: torch.Tensor) -> np.n
 
 def dependency_heatmap(dep: torch.Tensor, rows: torch.Tensor, var_shape, order: torch.Tensor,
                        pixel: tuple[int, int] | None = None, blind_cells=(), title: str = "",
-                       offending_inputs=()) -> Figure:
+                       offending=()) -> Figure:
     """Figure of the dependencies of output ``pixel`` (images) or of all outputs (flat).
 
     Args:
@@ -40,33 +40,32 @@ def dependency_heatmap(dep: torch.Tensor, rows: torch.Tensor, var_shape, order: 
         var_shape: ``(C, H, W)`` for images, else anything flat.
         pixel: (row, col) of the output pixel to draw (images only).
         blind_cells: (row, col) pixels to mark as blind spot.
-        offending_inputs: flat input indices to mark red although ``dep`` misses them
-            (dependencies found only by the black-box cut tests).
+        offending: (output, input) flat index pairs to mark red although ``dep`` misses
+            them (dependencies found only by the black-box cut tests).
     """
     var_shape = tuple(var_shape)
     if len(var_shape) == 3:
         return _image_figure(dep, rows, var_shape, order, pixel, blind_cells, title,
-                             offending_inputs)
+                             offending)
     return _flat_figure(dep, rows, order, title)
 
 
 def _legend(fig, used):
     handles = [Patch(color=COLOURS[k], label=LABELS[k], ec="#888888") for k in sorted(used)]
-    fig.legend(handles=handles, loc="lower center", ncol=min(3, len(handles)), fontsize=8,
-               frameon=False)
+    fig.legend(handles=handles, loc="lower center", ncol=2, fontsize=7, frameon=False)
 
 
-def _image_figure(dep, rows, var_shape, order, pixel, blind_cells, title, offending_inputs):
+def _image_figure(dep, rows, var_shape, order, pixel, blind_cells, title, offending):
     c_all, h, w = var_shape
     i, j = pixel
     out_vars = [c * h * w + i * w + j for c in range(c_all)]
     row_of = {int(d): r for r, d in enumerate(rows.tolist())}
-    fig = Figure(figsize=(2.6 * c_all + 0.6, 2.6 * c_all + 1.0 if c_all > 1 else 3.8))
+    fig = Figure(figsize=(2.4 * c_all + 1.4, 2.4 * c_all + 1.4))
     used = set()
     names = ["R", "G", "B"] if c_all == 3 else [str(c) for c in range(c_all)]
     for oc, d in enumerate(out_vars):
         cat = categories(dep[row_of[d]], d, order) if d in row_of else np.zeros(dep.shape[1], int)
-        cat[list(offending_inputs)] = 3
+        cat[[inp for out, inp in offending if out == d and inp is not None]] = 3
         cat = cat.reshape(c_all, h, w)
         for r, col in blind_cells:
             cat[:, r, col] = np.where(cat[:, r, col] == 1, 4, cat[:, r, col])
@@ -81,7 +80,7 @@ def _image_figure(dep, rows, var_shape, order, pixel, blind_cells, title, offend
             used |= set(np.unique(cat[ic]).tolist())
     fig.suptitle(title or f"dependencies of output pixel ({i},{j})", fontsize=10)
     _legend(fig, used)
-    fig.subplots_adjust(bottom=0.16, top=0.88)
+    fig.subplots_adjust(bottom=0.2 if c_all == 1 else 0.1, top=0.86 if c_all == 1 else 0.9)
     return fig
 
 

@@ -84,8 +84,13 @@ def resolve_family(family: str, var_shape) -> str:
 
 
 def analyse(dep: torch.Tensor, rows: torch.Tensor, order: torch.Tensor, var_shape,
-            blind_spot_pixel: tuple[int, int] | None = None) -> Liveness:
-    """Liveness of outputs ``rows`` (R,) given ``dep`` bool (R, D)."""
+            blind_spot_pixel: tuple[int, int] | None = None, past_vars=None) -> Liveness:
+    """Liveness of outputs ``rows`` (R,) given ``dep`` bool (R, D).
+
+    ``past_vars``: outputs on which the immediate-past rule is checked (default: all
+    rows). Interior pixels are the fair place: at the border, zero padding and dead
+    ReLUs of a tiny model can legitimately cut the last path to a neighbour.
+    """
     rank = ranks(order)
     allowed = rank.view(1, -1) < rank[rows].view(-1, 1)              # (R, D)
     used = dep & allowed
@@ -97,7 +102,9 @@ def analyse(dep: torch.Tensor, rows: torch.Tensor, order: torch.Tensor, var_shap
     result = Liveness(coverage, dead, live)
     var_shape = tuple(var_shape)
     if len(var_shape) == 3 and torch.equal(order, default_order(var_shape)):
-        result.missing_past = _missing_past(dep, rows, var_shape)
+        keep = rows if past_vars is None else torch.as_tensor(past_vars)
+        pick = torch.isin(rows, keep)
+        result.missing_past = _missing_past(dep[pick], rows[pick], var_shape)
         if blind_spot_pixel is not None:
             result.blind_spot = _blind_spot(dep, rows, var_shape, blind_spot_pixel)
     return result

@@ -65,18 +65,18 @@ def _connectivity(masks) -> torch.Tensor:
 
 def _diagnose_made(conn, masks, order) -> str:
     num = order.numel()
+    ok = lambda c, o: not bool((c > 0)[~allowed_matrix(o)].any())  # noqa: E731
+    if all(m.shape[0] == m.shape[1] for m in masks) and ok(_connectivity([m.T for m in masks]), order):
+        return "the masks are transposed: each mask must be shaped (fan_out, fan_in)"
     if bool(conn.diagonal().gt(0).any()):
         return ("an output depends on its own input: the mask into the output layer must use a "
                 "strict inequality (output degree > hidden degree) while hidden layers use >=")
-    ok = lambda c, o: not bool((c > 0)[~allowed_matrix(o)].any())  # noqa: E731
     if not torch.equal(order, identity_order(num)) and ok(conn, identity_order(num)):
         return ("ordering ignored: the masks are autoregressive for the identity order 0, 1, ..., "
                 "D-1 but not for the order you were given (order[k] = variable generated k-th)")
     if ok(conn, ranks(order)):
         return ("order read the wrong way round: order[k] is the variable generated k-th, not "
                 "the step at which variable k is generated")
-    if all(m.shape[0] == m.shape[1] for m in masks) and ok(_connectivity([m.T for m in masks]), order):
-        return "the masks are transposed: each mask must be shaped (fan_out, fan_in)"
     return "check the degree arithmetic (>= between hidden layers, > into the output)"
 
 

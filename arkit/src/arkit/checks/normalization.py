@@ -66,5 +66,6 @@ def check_log_prob_normalized(log_prob_fn: Callable[[torch.Tensor], torch.Tensor
         lp = log_prob_fn(x)
     if not isinstance(lp, torch.Tensor) or lp.shape != (num_values,):
         shape = tuple(lp.shape) if isinstance(lp, torch.Tensor) else type(lp).__name__
-        return CheckResult.fail(name, f"log_prob_fn(arange({num_values})) must return shape ({num_values},), got {shape}")
+        return CheckResult.fail(name, f"log_prob_fn(arange({num_values})) must return shape ({num_values},), "
+                                      f"got {shape}")
     return check_normalized(lp, dim=0, atol=atol, name=name)

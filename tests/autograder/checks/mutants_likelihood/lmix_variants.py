@@ -111,7 +111,8 @@ def loop_exact(x, params, num_mixtures):
             if c == 3 and ch == 1:
                 mu = mu + torch.tanh(p[:, k + 2 * k + j]) * xs[:, 0]
             if c == 3 and ch == 2:
-                mu = mu + torch.tanh(p[:, k + 3 * k + 2 * k + j]) * xs[:, 0] + torch.tanh(p[:, k + 6 * k + 2 * k + j]) * xs[:, 1]
+                beta, gamma = p[:, k + 3 * k + 2 * k + j], p[:, k + 6 * k + 2 * k + j]
+                mu = mu + torch.tanh(beta) * xs[:, 0] + torch.tanh(gamma) * xs[:, 1]
             s = torch.exp(ls)
             a, bb = (xs[:, ch] - 1 / 255 - mu) / s, (xs[:, ch] + 1 / 255 - mu) / s
             inner = F.logsigmoid(bb) + F.logsigmoid(-a) + torch.log(-torch.expm1(-(2 / 255) / s))

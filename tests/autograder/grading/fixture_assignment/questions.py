@@ -33,7 +33,7 @@ def grade_square(objects, ctx) -> CheckResult:
     x = torch.randn(5, 3, generator=g)
     out = objects["square"](x)
     bad = _tensor("fx_square_test", out, x.shape)
-    if bad:
+    if bad is not None:
         return bad
     if not torch.allclose(out.double(), (x * x).double(), atol=1e-5):
         return CheckResult.fail("fx_square_test", "values differ from x * x")
@@ -44,7 +44,7 @@ def grade_mask(objects, ctx) -> CheckResult:
     for D in (1, 4, 7):
         out = objects["causal_mask"](D)
         bad = _tensor("fx_mask_test", out, (D, D))
-        if bad:
+        if bad is not None:
             return bad
         want = torch.tril(torch.ones(D, D), diagonal=-1)
         if not torch.equal(out.double(), want.double()):
@@ -67,7 +67,7 @@ def grade_model(objects, ctx) -> CheckResult:
     x = heldout()
     logits = objects["ar_logits"](x)
     bad = _tensor("fx_model_test", logits, x.shape)
-    if bad:
+    if bad is not None:
         return bad
     nll = torch.nn.functional.binary_cross_entropy_with_logits(logits.double(), x.double()).item()
     if nll > THRESHOLD_NATS:

@@ -22,6 +22,8 @@ import torch
 from arkit.seeding import seed_everything
 SEED = int(os.environ.get("ARKIT_SEED", "0"))
 seed_everything(SEED)
+from arkit.submission import expose
+
 
 # %% [markdown]
 # **Question 1 (2 points).** Write `square(x)`: the elementwise square of a tensor.
@@ -33,6 +35,9 @@ def square(x):
     return x * x
     ### END SOLUTION
 
+
+# %% nbgrader={"grade": false, "grade_id": "fx_expose_square", "locked": true, "schema_version": 3, "solution": false, "task": false}
+expose("square", square)
 
 # %% nbgrader={"grade": true, "grade_id": "fx_square_test", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 assert square(torch.tensor([3.0])).item() == 9.0
@@ -52,6 +57,9 @@ def causal_mask(D):
     return torch.tril(torch.ones(D, D), diagonal=-1)
     ### END SOLUTION
 
+
+# %% nbgrader={"grade": false, "grade_id": "fx_expose_mask", "locked": true, "schema_version": 3, "solution": false, "task": false}
+expose("causal_mask", causal_mask)
 
 # %% nbgrader={"grade": true, "grade_id": "fx_mask_test", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 assert causal_mask(3).shape == (3, 3)
@@ -74,10 +82,7 @@ def ar_logits(x):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": false, "grade_id": "fx_expose", "locked": true, "schema_version": 3, "solution": false, "task": false}
-from arkit.submission import expose
-expose("square", square)
-expose("causal_mask", causal_mask)
+# %% nbgrader={"grade": false, "grade_id": "fx_expose_model", "locked": true, "schema_version": 3, "solution": false, "task": false}
 expose("ar_logits", ar_logits, kind="param_fn", likelihood="bernoulli")
 
 # %% nbgrader={"grade": true, "grade_id": "fx_model_test", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}

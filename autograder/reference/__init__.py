@@ -1,0 +1,1 @@
+"""Trusted reference implementations (instructor-only): likelihoods, masks, models."""

@@ -1,0 +1,41 @@
+"""Public finiteness checks: values and gradients."""
+import torch
+
+from arkit.checks.finite import check_finite, check_finite_gradients
+
+
+def test_finite_values():
+    assert check_finite(torch.randn(10)).passed
+    res = check_finite(torch.tensor([0.0, float("nan"), -float("inf")]))
+    assert not res.passed and "1 NaN" in res.message and "1 -inf" in res.message and "index (1,)" in res.message
+
+
+def good(x, p):
+    return torch.log_softmax(p, -1).gather(-1, x[:, None])[:, 0]
+
+
+def where_without_clamp(x, p):
+    """log(0) in a branch torch.where does not select: finite value, NaN gradient."""
+    prob = torch.softmax(p, -1).gather(-1, x[:, None])[:, 0]
+    return torch.where(prob > 0.5, torch.log(prob - 0.5), torch.zeros_like(prob) - 1.0)
+
+
+def test_gradients_finite_for_good_code():
+    x = torch.tensor([0, 1, 2])
+    assert check_finite_gradients(good, {"x": x, "p": torch.randn(3, 4)}).passed
+
+
+def test_nan_gradient_through_unselected_where_branch():
+    """Does a NaN gradient from an unselected torch.where branch fail with a hint?"""
+    x = torch.tensor([0, 1])
+    p = torch.tensor([[0.0, 0.0], [0.0, 0.0]])              # prob = 0.5 exactly -> log(0) unselected
+    res = check_finite_gradients(where_without_clamp, {"x": x, "p": p})
+    assert not res.passed and "torch.where" in res.message
+
+
+def test_detached_or_unused_inputs_fail():
+    x = torch.tensor([0, 1])
+    res = check_finite_gradients(lambda x, p: good(x, p).detach(), {"x": x, "p": torch.randn(2, 3)})
+    assert not res.passed and "autograd" in res.message
+    res = check_finite_gradients(lambda x, p, q: good(x, p), {"x": x, "p": torch.randn(2, 3), "q": torch.randn(2)})
+    assert not res.passed and "`q`" in res.message

@@ -1,0 +1,78 @@
+"""Test fixture: reference solutions of notebooks 01_warmup and 04_logistic_mixtures, taken
+from their jupytext sources, plus wrong variants of the graded functions.
+
+Only cells that define functions/classes are executed (no data, no training), in a namespace
+holding the setup cells' imports.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import jupytext
+import torch
+
+SOLUTIONS = Path(__file__).resolve().parents[3] / "solutions" / "hw1"
+PRELUDE = ("import os, math, time\nimport numpy as np, torch\nfrom torch import nn\n"
+           "import torch.nn.functional as F\nfrom arkit.submission import expose\n")
+WARMUP_CELLS = ("warmup_histogram_model", "warmup_histogram_loss", "warmup_sampler", "warmup_dmol",
+                "warmup_dmol_model", "warmup_dmol_loss")
+
+
+def load_cells(stem: str, cell_ids: tuple[str, ...]) -> dict:
+    """Execute the code cells ``cell_ids`` (nbgrader grade_ids) of ``solutions/hw1/<stem>.py``; return the namespace."""
+    source = SOLUTIONS / f"{stem}.py"
+    nb = jupytext.read(source, fmt="py:percent")
+    by_id = {c.metadata.get("nbgrader", {}).get("grade_id"): c.source for c in nb.cells if c.cell_type == "code"}
+    missing = [c for c in cell_ids if c not in by_id]
+    if missing:
+        raise KeyError(f"{source.name} has no cells with grade_id {missing}")
+    ns: dict = {}
+    exec(PRELUDE, ns)
+    for cid in cell_ids:
+        exec(compile(by_id[cid], f"{source.name}:{cid}", "exec"), ns)
+    return ns
+
+
+def load_warmup() -> dict:
+    """Namespace with Histogram, histogram_loss, sample_histogram, dmol_log_prob, DMoL, dmol_loss."""
+    return load_cells("01_warmup", WARMUP_CELLS)
+
+
+# ----------------------------------------------------------------------------- wrong samplers
+def sampler_off_by_one(probs, n, generator=None):
+    """Returns the value AFTER the right one (searchsorted result + 1, clamped)."""
+    cdf = torch.cumsum(probs.double(), 0)
+    u = torch.rand(n, generator=generator, dtype=torch.float64) * cdf[-1]
+    return (torch.searchsorted(cdf, u, right=True) + 1).clamp(max=len(probs) - 1)
+
+
+def sampler_unscaled(probs, n, generator=None):
+    """Ignores that the last cumulative sum may be below 1 (u is not scaled, index clamped)."""
+    cdf = torch.cumsum(probs.double(), 0)
+    u = torch.rand(n, generator=generator, dtype=torch.float64)
+    return torch.searchsorted(cdf, u, right=True).clamp(max=len(probs) - 1)
+
+
+def sampler_global_rng(probs, n, generator=None):
+    """Correct distribution, but ignores ``generator`` (global RNG)."""
+    return torch.multinomial(probs.double(), n, replacement=True)
+
+
+def sampler_float(probs, n, generator=None):
+    """Correct values, returned as float."""
+    cdf = torch.cumsum(probs.double(), 0)
+    u = torch.rand(n, generator=generator, dtype=torch.float64) * cdf[-1]
+    return torch.searchsorted(cdf, u, right=True).double()
+
+
+def sampler_uniform(probs, n, generator=None):
+    """Ignores probs: uniform over the support."""
+    return torch.randint(0, len(probs), (n,), generator=generator)
+
+
+def sampler_tempered(probs, n, generator=None):
+    """Samples from probs ** 0.5 (renormalized): the right support, the wrong distribution."""
+    p = probs.double() ** 0.5
+    cdf = torch.cumsum(p / p.sum(), 0)
+    u = torch.rand(n, generator=generator, dtype=torch.float64) * cdf[-1]
+    return torch.searchsorted(cdf, u, right=True).clamp(max=len(probs) - 1)

@@ -1,0 +1,36 @@
+"""Shared helpers for the grading-pipeline tests."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
+
+
+def grade_cli(subs: Path, out: Path, *extra: str) -> int:
+    """Run ``autograder grade fx1`` on the fixture assignment (in-process)."""
+    from autograder.grading import cli
+    from fixture_assignment.build import QUESTIONS, SOURCE_DIR
+
+    return cli.main(["fx1", str(subs), "--out", str(out), "--source-dir", str(SOURCE_DIR),
+                     "--questions", str(QUESTIONS), "--profile", "ci", *extra])
+
+
+def read_results(out: Path, student: str) -> dict:
+    return json.loads((out / student / "results.json").read_text())
+
+
+def by_question(res: dict) -> dict[str, dict]:
+    return {t["name"].rsplit("[", 1)[-1].rstrip("]"): t for t in res["tests"]}
+
+
+@pytest.fixture(scope="session")
+def sandbox_ok() -> bool:
+    from autograder.grading.sandbox import probe_isolation
+
+    return probe_isolation().namespaces and probe_isolation().uid_drop
