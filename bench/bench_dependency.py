@@ -90,7 +90,7 @@ def ar_ok(dep, order):
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="naive loop on 64 outputs, extrapolated")
-    args = parser.parse_args(argv)
+    args, _ = parser.parse_known_args(argv)  # make bench passes its flags to every script
     torch.set_grad_enabled(True)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
           f"load average {os.getloadavg()[0]:.1f}")

@@ -7,7 +7,7 @@ release: $(STAMP)  ## build assignments/$(ASSIGNMENT) (student notebooks) from s
 release-check: $(STAMP)  ## fail if assignments/ drifted from solutions/
 	$(PY) -m autograder.cli release --assignment $(ASSIGNMENT) --check
 
-PROFILE ?= ci
+CAL_PROFILE ?= ci
 SEEDS ?= 0 1 2
-calibrate: $(STAMP)  ## re-measure thresholds: make calibrate PROFILE=cpu SEEDS="0 1"
-	$(PY) -m autograder.cli calibrate --assignment $(ASSIGNMENT) --profile $(PROFILE) --seeds $(SEEDS)
+calibrate: $(STAMP)  ## re-measure thresholds: make calibrate CAL_PROFILE=cpu SEEDS="0 1"
+	$(PY) -m autograder.cli calibrate --assignment $(ASSIGNMENT) --profile $(CAL_PROFILE) --seeds $(SEEDS)

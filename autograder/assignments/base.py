@@ -95,6 +95,11 @@ def questions(assignment: str) -> list[Question]:
     return list(_QUESTIONS.get(assignment, {}).values())
 
 
+def registered(assignment: str) -> list[Question]:
+    """Questions already registered under ``assignment`` (imports nothing)."""
+    return list(_QUESTIONS.get(assignment, {}).values())
+
+
 def get_question(assignment: str, qid: str) -> Question:
     for q in questions(assignment):
         if q.id == qid:

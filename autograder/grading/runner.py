@@ -54,7 +54,7 @@ def load_questions(assignment: str, module: str | None = None) -> list[base.Ques
                 spec.loader.exec_module(mod)
         else:
             importlib.import_module(module)
-        table = base._QUESTIONS.get(assignment)  # noqa: SLF001 - see report: needs a public accessor
+        table = {q.id: q for q in base.registered(assignment)} or None
         if table:
             return list(table.values())
     return base.questions(assignment)

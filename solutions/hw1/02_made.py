@@ -382,8 +382,8 @@ for name in ("picture2d_small", "picture2d_large"):
     train, valid = load_dataset(name, "train"), load_dataset(name, "valid")
     side = train.info.num_values
     seed_everything(SEED)
-    model = MADE(2, side, CFG["p2d_hidden"])
     try:
+        model = MADE(2, side, CFG["p2d_hidden"])
         hist = train_epochs(model, made_loss, torch.as_tensor(train.x), torch.as_tensor(subset(valid.x, CFG["p2d_valid"])),
                             epochs=CFG["p2d_epochs"], lr=CFG["lr"], batch_size=256, seed=SEED,
                             max_steps=CFG["p2d_steps"], device=DEVICE, desc=name)
@@ -638,6 +638,7 @@ if oa_model is not None:
         print("inpainting is not implemented yet")
 
 # %% nbgrader={"grade": true, "grade_id": "made_inpaint_test", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+assert oa_model is not None, "train the MADEs above first (parts 5 and 6)"
 _missing = square_missing()
 _order = inpainting_order(_missing)
 assert sorted(_order.tolist()) == list(range(784)), "inpainting_order must return a permutation of range(D)"

@@ -21,7 +21,6 @@ from arkit.checks import liveness as live_mod
 from arkit.checks.conv_fast import (analysed_pixel, analysed_vars, pixel_vars, plan_cuts,
                                    small_canvas_probe)
 from arkit.checks.dependency import gradient_dependency, perturbation_dependency
-from arkit.checks.heatmap import dependency_heatmap
 from arkit.checks.orders import (VarNamer, allowed_matrix, as_order, default_order, identity_order,
                                  ranks)
 from arkit.checks.perturbation import cut_violations
@@ -35,7 +34,7 @@ def check_autoregressive(model: Callable, input_shape: Sequence[int], order=None
                          num_values: int | None = 2, to_vars: Callable | None = None,
                          family: str = "auto", num_classes: int | None = None,
                          input_dtype=None, convolutional: bool | None = None,
-                         exhaustive: bool | None = None, num_inputs: int = 4, seed: int = 0,
+                         exhaustive: bool | None = None, num_inputs: int | None = None, seed: int = 0,
                          figure: bool | str = "auto", name: str = "autoregressive") -> CheckResult:
     """Check the autoregressive property and liveness of ``model``.
 
@@ -53,7 +52,9 @@ def check_autoregressive(model: Callable, input_shape: Sequence[int], order=None
         convolutional: force (True) or forbid (False) the fast path; None = detect
             (the model runs on a smaller canvas).
         exhaustive: cut at every generation step; default: yes unless the fast path is used.
-        num_inputs: random test inputs; dependencies are the union over them.
+        num_inputs: random test inputs; dependencies are the union over them (a ReLU
+            dead for one input cannot hide a path). Default 4, or 2 when D > 256
+            (big models have many paths; cost grows linearly).
         figure: ``'auto'`` draws the heatmap when the check fails or finds a blind
             spot; True always; False never.
     Returns a :class:`CheckResult` with ``details`` holding ``violations``
@@ -75,6 +76,7 @@ def check_autoregressive(model: Callable, input_shape: Sequence[int], order=None
             return CheckResult.fail(name, "convolutional=True but the model does not run on a "
                                           "smaller canvas; pass convolutional=None or False")
     path = "convolutional" if small is not None else "full"
+    num_inputs = num_inputs or (4 if num_vars <= 256 else 2)
     x, y = probe.sample(num_inputs, seed)
 
     # 1. gradient dependencies (the rows analysed for liveness and the heatmap)
@@ -98,7 +100,7 @@ def check_autoregressive(model: Callable, input_shape: Sequence[int], order=None
     # 2. black-box cuts
     exhaustive = (small is None) if exhaustive is None else exhaustive
     cuts = plan_cuts(var_shape, order, exhaustive, seed=seed)
-    bases = 1 if small is not None else min(2, num_inputs)
+    bases = 1 if (small is not None or num_vars > 256) else min(2, num_inputs)
     cut_bad, passes = ([], 0) if violations else cut_violations(probe, x[:bases],
                                                                 None if y is None else y[:bases],
                                                                 order, cuts, seed)
@@ -222,6 +224,8 @@ def _finish(name, passed, message, start, path, figure, dep, rows, var_shape, or
 
 
 def _draw(dep, rows, var_shape, order, offending, pixel, blind):
+    from arkit.checks.heatmap import dependency_heatmap  # matplotlib only when drawing
+
     if len(var_shape) != 3:
         dep = dep.clone()
         for out, inp in offending:

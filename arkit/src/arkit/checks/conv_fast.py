@@ -71,7 +71,7 @@ def pixel_vars(var_shape, pixel) -> torch.Tensor:
     return torch.tensor([cc * h * w + pixel[0] * w + pixel[1] for cc in range(c)])
 
 
-def plan_cuts(var_shape, order: torch.Tensor, exhaustive: bool, extra: int = 8,
+def plan_cuts(var_shape, order: torch.Tensor, exhaustive: bool, extra: int = 4,
               seed: int = 0) -> list[int]:
     """Steps k at which to cut (see module doc). Exhaustive: every step 0..D-1."""
     num = order.numel()

@@ -101,8 +101,8 @@ def check_made_masks(made_masks: Callable, configs: Sequence | None = None, *,
         except Exception as exc:  # noqa: BLE001
             return CheckResult.fail(name, f"made_masks raised {type(exc).__name__}: {exc} {where}")
         if not isinstance(raw, (list, tuple)) or len(raw) != len(hidden) + 1:
-            return CheckResult.fail(name, f"expected a list of {len(hidden) + 1} masks, got "
-                                          f"{type(raw).__name__} of length {len(raw) if hasattr(raw, '__len__') else '?'} {where}")
+            got = f"{type(raw).__name__} of length {len(raw) if hasattr(raw, '__len__') else '?'}"
+            return CheckResult.fail(name, f"expected a list of {len(hidden) + 1} masks, got {got} {where}")
         sizes = [num, *hidden, num]
         masks = []
         for i, m in enumerate(raw):
@@ -167,8 +167,9 @@ def _colour_problem(centre: torch.Tensor, mask_type: str, c: int) -> str | None:
         for b in range(c):
             vals = centre[g_out == a][:, g_in == b]
             if vals.numel() and not bool((vals == vals.flatten()[0]).all()):
-                inter = [[centre[torch.arange(centre.shape[0]) % c == a][:, torch.arange(centre.shape[1]) % c == bb]
-                          for bb in range(c)] for a in range(c)]
+                rows_of = [torch.arange(centre.shape[0]) % c == aa for aa in range(c)]
+                cols_of = [torch.arange(centre.shape[1]) % c == bb for bb in range(c)]
+                inter = [[centre[r][:, cc] for cc in cols_of] for r in rows_of]
                 if all(bool((v == v.flatten()[0]).all()) for row in inter for v in row if v.numel()):
                     return ("colour groups interleaved: expected contiguous blocks R|G|B "
                             "(channel groups of size n/3, not channel % 3)")

@@ -53,7 +53,7 @@ class ModelProbe:
         self.num_classes = num_classes
         self.device = device or _model_device(model)
         self.input_dtype = input_dtype or self._detect_dtype()
-        self.chunk = max(1, 65536 // max(1, self.num_vars))
+        self.chunk = max(1, 2**18 // max(1, self.num_vars))  # samples per forward call
 
     # -- inputs ----------------------------------------------------------
     def sample(self, n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor | None]:

@@ -35,8 +35,6 @@ CASES = [
              b'"metadata": {}, "nbformat": 4, "nbformat_minor": 5}'),
     case("deleted_solution", {"fx_square_test": "not implemented"}, drop=("fx_square",),
          note="solution cell 'fx_square' is missing"),
-    case("renamed_function", {"fx_mask_test": "did not provide causal_mask"},
-         replace={"fx_mask": "def causal_mask_v2(D):\n    import torch\n    return torch.tril(torch.ones(D, D), -1)\n"}),
     case("exception_in_cell", {"fx_square_test": "did not provide square"},
          replace={"fx_square": "raise RuntimeError('boom')\n"}, note="runtimeerror: boom"),
     case("infinite_loop", {"fx_square_test": "did not provide square"},
@@ -52,14 +50,17 @@ CASES = [
          note="blockingioerror"),
     case("os_exit", {"fx_square_test": "did not provide square"},
          replace={"fx_square": "import os\nos._exit(0)\n"}, note="exited"),
-    case("nan_output", {"fx_square_test": "nan"},
-         replace={"fx_square": "def square(x):\n    return x * float('nan')\n"}),
-    case("inf_output", {"fx_square_test": "nan or inf"},
-         replace={"fx_square": "def square(x):\n    return x * float('inf')\n"}),
-    case("wrong_shape", {"fx_mask_test": "shape"},
-         replace={"fx_mask": "import torch\ndef causal_mask(D):\n    return torch.ones(D)\n"}),
-    case("wrong_type_numpy", {"fx_square_test": "ndarray"},
-         replace={"fx_square": "def square(x):\n    return (x * x).numpy()\n"}),
+    # attacks on different questions share one notebook (fewer sandbox runs, same coverage)
+    case("nan_shape_peek", {"fx_square_test": "nan", "fx_mask_test": "shape", "fx_model_test": "not autoregressive"},
+         replace={"fx_square": "def square(x):\n    return x * float('nan')\n",
+                  "fx_mask": "import torch\ndef causal_mask(D):\n    return torch.ones(D)\n",
+                  "fx_model": "def ar_logits(x):\n    return (2 * x.float() - 1) * 20\n"}),
+    case("inf_nondeterministic", {"fx_square_test": "nan or inf", "fx_model_test": "not deterministic"},
+         replace={"fx_square": "def square(x):\n    return x * float('inf')\n",
+                  "fx_model": "import torch\ndef ar_logits(x):\n    return torch.randn(x.shape) * 0.1\n"}),
+    case("numpy_and_renamed", {"fx_square_test": "ndarray", "fx_mask_test": "did not provide causal_mask"},
+         replace={"fx_square": "def square(x):\n    return (x * x).numpy()\n",
+                  "fx_mask": "def causal_mask_v2(D):\n    import torch\n    return torch.tril(torch.ones(D, D), -1)\n"}),
     case("huge_output", {},
          replace={"fx_square": "print('x' * (50 << 20))\ndef square(x):\n    print('y' * (50 << 20))\n"
                                "    return x * x\n"}),
@@ -81,12 +82,7 @@ CASES = [
          replace={"fx_square": "try:\n    SECRET = open('{source}').read()\nexcept OSError:\n    SECRET = None\n"
                                "def square(x):\n    return x * x if SECRET is None else x * 0\n"}),
     case("network", {},
-         replace={"fx_square": "import socket\ntry:\n    socket.create_connection(('1.1.1.1', 53), timeout=3)\n"
+         replace={"fx_mask": "import socket\ntry:\n    socket.create_connection(('1.1.1.1', 53), timeout=3)\n"
                                "    NET = True\nexcept OSError:\n    NET = False\n"
-                               "def square(x):\n    return x * x if not NET else x * 0\n"}),
-    case("peeking_model", {"fx_model_test": "not autoregressive"},
-         replace={"fx_model": "def ar_logits(x):\n    return (2 * x.float() - 1) * 20\n"}),
-    case("nondeterministic_model", {"fx_model_test": "not deterministic"},
-         replace={"fx_model": "import torch\ndef ar_logits(x):\n"
-                              "    return torch.randn(x.shape) * 0.1\n"}),
+                               "import torch\ndef causal_mask(D):\n    m = torch.tril(torch.ones(D, D), -1)\n    return m if not NET else m * 0\n"}),
 ]

@@ -1,0 +1,13 @@
+# Grading pipeline (autograder/grading). Variables:
+#   ASSIGNMENT (default hw1), SUBMISSIONS (nbgrader course folder, flat folder or LMS zip),
+#   WORKERS (default 2), PROFILE (ci|cpu|gpu, default: auto), GRADE_ARGS (extra flags).
+ASSIGNMENT ?= hw1
+SUBMISSIONS ?= out/examples/$(ASSIGNMENT)
+WORKERS ?= 2
+PROFILE ?=
+.PHONY: grade gradescope
+grade: $(STAMP)  ## grade SUBMISSIONS in sandboxes -> out/grades/$(ASSIGNMENT) (results.json, feedback, grades.csv, gradebook)
+	$(PY) -m autograder.cli grade $(ASSIGNMENT) $(SUBMISSIONS) --workers $(WORKERS) $(if $(PROFILE),--profile $(PROFILE)) $(GRADE_ARGS)
+
+gradescope: $(STAMP)  ## build the Gradescope autograder zip -> out/gradescope/$(ASSIGNMENT).zip
+	$(PY) -m autograder.cli gradescope $(ASSIGNMENT)
