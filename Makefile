@@ -45,8 +45,8 @@ test: $(STAMP)  ## run the whole test suite (what CI runs)
 demo: $(STAMP)  ## run the main job end to end on bundled data
 	$(PY) -m autograder.cli demo
 
-bench: $(STAMP)  ## speed/memory benchmarks (ratios against baselines measured in the same run)
-	$(PY) -m autograder.cli bench
+bench: $(STAMP)  ## benchmarks, ratios vs baselines measured in the same run (BENCH_ARGS=--quick for a short run)
+	$(PY) -m autograder.cli bench $(BENCH_ARGS)
 
 clean:  ## remove build products (keeps .venv; `make distclean` removes it too)
 	rm -rf out build dist course_site/_build .pytest_cache

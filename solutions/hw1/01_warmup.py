@@ -57,6 +57,8 @@ PROFILE = active_profile()            # "ci" | "cpu" | "gpu"  (env ARKIT_PROFILE
 SEED = int(os.environ.get("ARKIT_SEED", "0"))
 seed_everything(SEED)
 DEVICE = default_device(PROFILE)
+if PROFILE == "ci":
+    torch.set_num_threads(1)          # tiny models: one thread avoids oversubscribing 2 shared cores
 CFG = pick({
     "ci": dict(steps=150, batch_size=256, lr_hist=5e-2, lr_dmol=5e-2, num_mixtures=4),
     "cpu": dict(steps=1000, batch_size=128, lr_hist=5e-2, lr_dmol=5e-2, num_mixtures=4),

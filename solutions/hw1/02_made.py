@@ -397,10 +397,16 @@ for name in ("picture2d_small", "picture2d_large"):
     plt.show()
 
 # %% nbgrader={"grade": false, "grade_id": "made_picture2d_expose", "locked": true, "schema_version": 3, "solution": false, "task": false}
+def categorical_params(model):
+    """param_fn for a 2D MADE: int64 (B, 2) -> categorical logits (B, K, 2) (class axis 1), no grad, CPU."""
+    @torch.no_grad()
+    def param_fn(x):
+        return model(x).transpose(1, 2)
+    return param_fn
+
+
 for name, model in p2d_models.items():
-    # param_fn: int64 (B, 2) -> categorical logits (B, K, 2) (class axis 1); eval mode, no grad, CPU in and out.
-    expose(f"made_{name}_params", (lambda m: lambda x: m(x).detach().transpose(1, 2))(model), kind="param_fn",
-           dataset=name, likelihood="categorical")
+    expose(f"made_{name}_params", categorical_params(model), kind="param_fn", dataset=name, likelihood="categorical")
 
 # %% nbgrader={"grade": true, "grade_id": "made_picture2d_test", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 for name, hist in p2d_histories.items():
@@ -451,8 +457,9 @@ for name, epochs, n_train in (("shapes", CFG["shapes_epochs"], None),
 
 def bernoulli_params(model, shape):
     """param_fn for a binary-image MADE: uint8 (B, *shape) -> Bernoulli logits (B, *shape) = logit(p(x=1))."""
+    @torch.no_grad()
     def param_fn(x):
-        logits = model(x).detach()
+        logits = model(x)
         return (logits[..., 1] - logits[..., 0]).view(x.shape[0], *shape)
     return param_fn
 
@@ -484,8 +491,8 @@ grade_in_notebook("hw1", "made_mnist_test")
 # ## 6. Order-agnostic training (not graded)
 #
 # One network can hold many orderings at once: at every training step pick an ordering from a
-# small set and train with its masks (Germain et al., section 4; Uria et al.'s order-agnostic
-# NADE). Each ordering still gives an exact likelihood $p(x \mid \pi)$, and averaging the
+# small set and train with its masks (Germain et al., 2015; the order-agnostic NADE of Uria et al., 2014).
+# Each ordering still gives an exact likelihood $p(x \mid \pi)$, and averaging the
 # *probabilities* over the set gives an ensemble
 #
 # $$p_{\text{ens}}(x) = \frac{1}{|S|} \sum_{\pi \in S} p(x \mid \pi), \qquad

@@ -53,9 +53,11 @@ PROFILE = active_profile()            # "ci" | "cpu" | "gpu"  (env ARKIT_PROFILE
 SEED = int(os.environ.get("ARKIT_SEED", "0"))
 seed_everything(SEED)
 DEVICE = default_device(PROFILE)
+if PROFILE == "ci":
+    torch.set_num_threads(1)          # tiny models: one thread avoids oversubscribing 2 shared cores
 CFG = pick({
-    "ci": dict(n_train=2000, n_valid=500, hidden=16, layers=3, num_mixtures=5, epochs=4,
-               max_steps=200, batch_size=32, lr=3e-3, n_samples=8),
+    "ci": dict(n_train=2000, n_valid=500, hidden=16, layers=3, num_mixtures=5, epochs=2,
+               max_steps=150, batch_size=16, lr=5e-3, n_samples=8),
     "cpu": dict(n_train=20000, n_valid=2000, hidden=48, layers=5, num_mixtures=5, epochs=3,
                 max_steps=None, batch_size=64, lr=2e-3, n_samples=16),
     "gpu": dict(n_train=None, n_valid=None, hidden=128, layers=8, num_mixtures=10, epochs=15,

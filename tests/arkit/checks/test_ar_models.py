@@ -87,3 +87,25 @@ def test_results_are_deterministic():
     a = check_autoregressive(pixelcnn_models.SmallPixelCNN(), (1, 8, 8))
     b = check_autoregressive(pixelcnn_models.SmallPixelCNN(), (1, 8, 8))
     assert a.message == b.message and a.details["blind_spot"] == b.details["blind_spot"]
+
+
+@pytest.mark.parametrize("name,how", [("embedding_input", "gradients"),
+                                      ("integer_only_input", "gradients"),
+                                      ("no_gradient_path", "single-input perturbations")])
+def test_dependencies_without_an_input_gradient(name, how):
+    """Integer inputs use the embedding output; no gradient at all falls back to perturbations."""
+    result = check_autoregressive(made_models.RIGHT[name](MADE_D, MADE_ORDER), (MADE_D,), MADE_ORDER)
+    assert result.passed, result.message
+    assert result.details["dependency"] == how
+
+
+def test_unrunnable_model_fails_with_the_reason():
+    def broken(x):
+        raise RuntimeError("mat1 and mat2 shapes cannot be multiplied")
+    result = check_autoregressive(broken, (4,))
+    assert not result.passed and "mat1 and mat2" in result.message
+
+
+def test_ambiguous_output_layout_asks_for_to_vars():
+    result = check_autoregressive(lambda x: x.float().repeat(1, 4, 1, 1), (3, 4, 4))
+    assert not result.passed and "to_vars" in result.message

@@ -212,13 +212,16 @@ def test_shapes_threshold_uses_bernoulli_logits_and_records(fake_heldout):
 
 
 @pytest.mark.parametrize("param_fn, expected", [
-    (_constant_bernoulli(0.6), "held-out NLL"),                                     # a worse model: partial/no credit
+    (_constant_bernoulli(0.3), "partial credit"),                                   # a worse model: partial credit
+    (_constant_bernoulli(0.5), "Not better than a uniform"),                        # untrained: nothing
     (lambda x: torch.sigmoid(torch.zeros(x.shape)) * 0 + torch.nan, "NaN"),         # diverged training
     (lambda x: torch.zeros(x.shape[0], 400), "shape of x"),                         # flattened logits
 ])
 def test_bad_shapes_models_fail_with_cause(fake_heldout, param_fn, expected):
+    """Partial credit above the threshold, none for a uniform model, clear messages for broken outputs."""
     result = grade("made_shapes_test", made_shapes_params=param_fn)
     assert not result.passed and expected in result.message, result.message
+    assert (0 < result.score < 1) == (expected == "partial credit")
 
 
 def test_picture2d_needs_both_datasets_and_class_axis_one(fake_heldout, monkeypatch):

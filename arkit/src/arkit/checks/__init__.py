@@ -2,15 +2,22 @@
 
 They need no reference solution, so students may run them. The grader uses
 the same functions on the trusted side.
+
+* :func:`check_autoregressive` -- gradient dependency + perturbation cuts + liveness
+* :func:`check_made_masks`, :func:`check_pixelcnn_mask` -- mask-contract properties
+* :func:`check_finite`, :func:`check_finite_gradients` -- no NaN/inf
+* :func:`check_normalized`, :func:`check_log_prob_normalized` -- probabilities sum to 1
 """
+from arkit.checks.autoregressive import check_autoregressive
+from arkit.checks.finite import check_finite, check_finite_gradients
+from arkit.checks.masks import check_made_masks, check_pixelcnn_mask
+from arkit.checks.normalization import check_log_prob_normalized, check_normalized
+from arkit.checks.orders import VarNamer, identity_order, raster_order
 from arkit.checks.result import CheckResult, combine
 
-__all__ = ["CheckResult", "combine"]
-
-# Autoregressive-dependency and mask-contract checks (see each module's docstring).
-from arkit.checks.autoregressive import check_autoregressive  # noqa: E402
-from arkit.checks.masks import check_made_masks, check_pixelcnn_mask  # noqa: E402
-from arkit.checks.orders import VarNamer, identity_order, raster_order  # noqa: E402
-
-__all__ += ["check_autoregressive", "check_made_masks", "check_pixelcnn_mask", "raster_order",
-            "identity_order", "VarNamer"]
+__all__ = [
+    "CheckResult", "combine",
+    "check_autoregressive", "check_made_masks", "check_pixelcnn_mask",
+    "check_finite", "check_finite_gradients", "check_normalized", "check_log_prob_normalized",
+    "raster_order", "identity_order", "VarNamer",
+]

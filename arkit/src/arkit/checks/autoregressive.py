@@ -27,7 +27,7 @@ from arkit.checks.perturbation import cut_violations
 from arkit.checks.probe import ModelProbe
 from arkit.checks.result import CheckResult
 
-MAX_REPORTED_PAIRS = 5
+MAX_REPORTED_PAIRS = 100  # offending pairs kept in details['violations']
 
 
 def check_autoregressive(model: Callable, input_shape: Sequence[int], order=None, *,
@@ -51,7 +51,9 @@ def check_autoregressive(model: Callable, input_shape: Sequence[int], order=None
             selects the liveness rules (:data:`arkit.checks.liveness.FAMILY_RULES`).
         convolutional: force (True) or forbid (False) the fast path; None = detect
             (the model runs on a smaller canvas).
-        exhaustive: cut at every generation step; default: yes unless the fast path is used.
+        exhaustive: cut at every generation step (D forward passes); default: yes unless
+            the fast path is used or D > 1024 (then the planned cuts of
+            :func:`arkit.checks.conv_fast.plan_cuts`).
         num_inputs: random test inputs; dependencies are the union over them (a ReLU
             dead for one input cannot hide a path). Default 4, or 2 when D > 256
             (big models have many paths; cost grows linearly).
@@ -61,7 +63,10 @@ def check_autoregressive(model: Callable, input_shape: Sequence[int], order=None
     (pairs of flat indices), ``coverage``, ``blind_spot``, ``path`` and ``seconds``.
     """
     start = time.perf_counter()
-    probe = ModelProbe(model, input_shape, num_values, to_vars, input_dtype, num_classes)
+    try:
+        probe = ModelProbe(model, input_shape, num_values, to_vars, input_dtype, num_classes)
+    except (ValueError, RuntimeError) as exc:  # the model cannot even be run: say why
+        return CheckResult.fail(name, f"cannot run the model: {exc}")
     var_shape, num_vars = probe.var_shape, probe.num_vars
     order = default_order(var_shape) if order is None else as_order(order, num_vars)
     family = live_mod.resolve_family(family, var_shape)
@@ -98,7 +103,7 @@ def check_autoregressive(model: Callable, input_shape: Sequence[int], order=None
                            small_order, bad, None, violations=bad, canvas=small.var_shape)
 
     # 2. black-box cuts
-    exhaustive = (small is None) if exhaustive is None else exhaustive
+    exhaustive = (small is None and num_vars <= 1024) if exhaustive is None else exhaustive
     cuts = plan_cuts(var_shape, order, exhaustive, seed=seed)
     bases = 1 if (small is not None or num_vars > 256) else min(2, num_inputs)
     cut_bad, passes = ([], 0) if violations else cut_violations(probe, x[:bases],
@@ -213,7 +218,7 @@ def _ar_message(pairs, namer, how, where, order, dep, rows) -> str:
 def _finish(name, passed, message, start, path, figure, dep, rows, var_shape, order, offending,
             pixel, live=None, score=None, **details) -> CheckResult:
     details.update(path=path, seconds=time.perf_counter() - start)
-    details.setdefault("violations", offending)
+    details["violations"] = list(details.get("violations", offending))[:MAX_REPORTED_PAIRS]
     fig = None
     blind = live.blind_spot if live is not None else None
     if figure is True or (figure == "auto" and (not passed or blind is not None)):

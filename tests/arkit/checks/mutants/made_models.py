@@ -64,6 +64,26 @@ class EmbeddingMade(nn.Module):
         return h.view(x.shape[0], -1, self.k)
 
 
+class IntegerOnlyMade(EmbeddingMade):
+    """Like :class:`EmbeddingMade` but fails on float input (no ``.long()``): int64 only."""
+
+    def forward(self, x):
+        if x.is_floating_point():
+            raise RuntimeError("Expected tensor for argument #1 'indices' to have scalar type Long")
+        return super().forward(x)
+
+
+class NoGradientPath(MadeNet):
+    """A correct MADE whose input is rounded through ``torch.round`` (zero gradient
+    everywhere): only black-box perturbations can see its dependencies."""
+
+    def __init__(self, num_vars, order):
+        super().__init__(mm.deterministic, num_vars, order)
+
+    def forward(self, x):
+        return super().forward(torch.round(x.float()))
+
+
 class DetachLeak(MadeNet):
     """Correct MADE plus a term that reads the LAST variable through ``detach()``."""
 
@@ -97,6 +117,8 @@ RIGHT = {
     "random_degrees": lambda d, o: MadeNet(mm.random_degrees, d, o),
     "evenly_spread": lambda d, o: MadeNet(mm.evenly_spread, d, o, num_values=3),
     "embedding_input": lambda d, o: EmbeddingMade(d, o),
+    "integer_only_input": lambda d, o: IntegerOnlyMade(d, o),
+    "no_gradient_path": lambda d, o: NoGradientPath(d, o),
 }
 WRONG = {  # name -> (factory, substring the failure message must contain)
     "self_dependence": (lambda d, o: MadeNet(mm.self_dependence, d, o), "depends on itself"),
