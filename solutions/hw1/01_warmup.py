@@ -92,7 +92,7 @@ DATA = {}
 for name in DATASETS:
     train, valid = load_dataset(name, "train"), load_dataset(name, "valid")
     DATA[name] = dict(train=torch.as_tensor(train.x), valid=torch.as_tensor(valid.x),
-                      num_values=train.info.num_values)
+                      num_values=train.info.num_values, true_pmf=train.info.extra["density"])
     print(f"{name}: {len(train.x)} train / {len(valid.x)} valid samples, values 0..{train.info.num_values - 1}")
 
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.2))
@@ -410,7 +410,10 @@ for col, name in enumerate(DATASETS):
     plot_losses(h.train, h.test, title=f"DMoL (K={CFG['num_mixtures']}), {name}", ax=axes[0, col])
     ax = axes[1, col]
     plot_distribution(MIX[name].probs(), DATA[name]["train"], title=f"histogram vs DMoL, {name}", ax=ax)
-    ax.plot(np.arange(DATA[name]["num_values"]), HIST[name].probs().numpy(), "s--", color="C0", ms=3, label="histogram")
+    ax.get_lines()[0].set_label("DMoL")
+    values = np.arange(DATA[name]["num_values"])
+    ax.plot(values, HIST[name].probs().numpy(), "s--", color="C0", ms=3, label="histogram")
+    ax.plot(values, DATA[name]["true_pmf"], color="k", lw=1, label="true distribution")
     ax.legend()
 fig.tight_layout()
 plt.show()
