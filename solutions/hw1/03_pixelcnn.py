@@ -64,8 +64,8 @@ CFG = pick({
     "ci": dict(hidden=16, b_layers=2, kernel=5, epochs=2, steps=100, mnist_train=3000, mnist_steps=60,
                valid=256, batch_size=64, lr=3e-3, gated_hidden=16, gated_layers=3, gated_steps=60,
                color_hidden=24, color_steps=100, cond_steps=100, n_samples=4, n_complete=4),
-    "cpu": dict(hidden=32, b_layers=3, kernel=7, epochs=4, steps=None, mnist_train=10000, mnist_steps=None,
-                valid=None, batch_size=64, lr=2e-3, gated_hidden=32, gated_layers=4, gated_steps=None,
+    "cpu": dict(hidden=32, b_layers=3, kernel=7, epochs=3, steps=None, mnist_train=10000, mnist_steps=300,
+                valid=1000, batch_size=64, lr=2e-3, gated_hidden=32, gated_layers=4, gated_steps=None,
                 color_hidden=48, color_steps=None, cond_steps=None, n_samples=16, n_complete=6),
     "gpu": dict(hidden=64, b_layers=5, kernel=7, epochs=10, steps=None, mnist_train=None, mnist_steps=None,
                 valid=None, batch_size=128, lr=1e-3, gated_hidden=64, gated_layers=6, gated_steps=None,
@@ -169,13 +169,13 @@ def pixelcnn_mask(kernel_size, mask_type, in_channels, out_channels, color_chann
 
 # %% nbgrader={"grade": false, "grade_id": "pixelcnn_mask_show", "locked": true, "schema_version": 3, "solution": false, "task": false}
 expose("pixelcnn_mask", pixelcnn_mask)
-fig, axes = plt.subplots(1, 3, figsize=(9, 3))
+fig, axes = plt.subplots(1, 3, figsize=(9, 3.6))
 axes[0].imshow(pixelcnn_mask(5, "A", 1, 1)[0, 0], cmap="gray", vmin=0, vmax=1); axes[0].set_title("5x5 type A")
 axes[1].imshow(pixelcnn_mask(5, "B", 1, 1)[0, 0], cmap="gray", vmin=0, vmax=1); axes[1].set_title("5x5 type B")
 centre = pixelcnn_mask(3, "A", 3, 6, color_channels=3)[:, :, 1, 1]
 axes[2].imshow(centre, cmap="gray", vmin=0, vmax=1); axes[2].set_title("centre tap, type A, RGB\n(rows: 6 out, cols: 3 in)")
 for ax in axes: ax.set_xticks([]); ax.set_yticks([])
-plt.show()
+fig.tight_layout(); plt.show()
 
 # %% nbgrader={"grade": true, "grade_id": "pixelcnn_mask_test", "locked": true, "points": 5, "schema_version": 3, "solution": false, "task": false}
 from arkit.checks import check_pixelcnn_mask
@@ -230,7 +230,7 @@ def masked_conv_probe(mask_type, in_channels, out_channels, kernel_size, color_c
                 mask_is_buffer=torch.tensor("mask" in dict(conv.named_buffers())),
                 num_parameters=torch.tensor(sum(p.numel() for p in conv.parameters())))
 
-expose("pixelcnn_conv_probe", masked_conv_probe)
+_ = expose("pixelcnn_conv_probe", masked_conv_probe)
 
 # %% nbgrader={"grade": true, "grade_id": "pixelcnn_conv_test", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 _probe = masked_conv_probe("B", 2, 4, 3, 1, torch.randn(2, 2, 6, 6), 0)
@@ -377,8 +377,8 @@ def param_fn_of(model):
     @torch.no_grad()
     def param_fn(x, y=None):
         model.eval()
-        x = x.to(DEVICE)
-        out = model(x) if y is None else model(x, y.to(DEVICE))
+        device = next(model.parameters()).device
+        out = model(x.to(device)) if y is None else model(x.to(device), y.to(device))
         return out.cpu()
     return param_fn
 
@@ -399,7 +399,7 @@ show_samples(sample_pixelcnn(shapes_model, CFG["n_samples"], (1, 20, 20), 2, gen
              num_values=2, title="PixelCNN samples (shapes)"); plt.show()
 shapes_model.cpu().eval()
 expose("pixelcnn_shapes_model", shapes_model)
-expose("pixelcnn_shapes_params", param_fn_of(shapes_model), kind="param_fn", dataset="shapes",
+_ = expose("pixelcnn_shapes_params", param_fn_of(shapes_model), kind="param_fn", dataset="shapes",
        likelihood="categorical")
 
 # %% nbgrader={"grade": true, "grade_id": "pixelcnn_ar_test", "locked": true, "points": 5, "schema_version": 3, "solution": false, "task": false}
@@ -420,7 +420,7 @@ gen = torch.Generator().manual_seed(SEED)
 show_samples(sample_pixelcnn(mnist_model, CFG["n_samples"], (1, 28, 28), 2, generator=gen), nrow=8,
              num_values=2, title="PixelCNN samples (mnist_binary)"); plt.show()
 mnist_model.cpu().eval()
-expose("pixelcnn_mnist_params", param_fn_of(mnist_model), kind="param_fn", dataset="mnist_binary",
+_ = expose("pixelcnn_mnist_params", param_fn_of(mnist_model), kind="param_fn", dataset="mnist_binary",
        likelihood="categorical")
 
 # %% nbgrader={"grade": true, "grade_id": "pixelcnn_nll_test", "locked": true, "points": 6, "schema_version": 3, "solution": false, "task": false}
@@ -668,7 +668,7 @@ hist = train_pixelcnn(gated_model, shapes_train, shapes_valid, CFG["gated_steps"
 print("Gated PixelCNN on shapes, final valid:", format_nll(hist.test[-1]))
 plot_losses(hist.train, hist.test, title="Gated PixelCNN on shapes"); plt.show()
 gated_model.cpu().eval()
-expose("pixelcnn_gated_model", gated_model)
+_ = expose("pixelcnn_gated_model", gated_model)
 
 # %% nbgrader={"grade": true, "grade_id": "pixelcnn_gated_test", "locked": true, "points": 6, "schema_version": 3, "solution": false, "task": false}
 check_autoregressive(gated_model, (1, 20, 20), num_values=2).raise_if_failed()
@@ -697,7 +697,7 @@ show_samples(sample_pixelcnn(color_model, CFG["n_samples"], (3, 20, 20), 4, gene
              num_values=4, title="colour PixelCNN samples"); plt.show()
 color_model.cpu().eval()
 expose("pixelcnn_color_model", color_model)
-expose("pixelcnn_color_params", param_fn_of(color_model), kind="param_fn", dataset="shapes_color",
+_ = expose("pixelcnn_color_params", param_fn_of(color_model), kind="param_fn", dataset="shapes_color",
        likelihood="categorical")
 
 # %% nbgrader={"grade": true, "grade_id": "pixelcnn_color_ar_test", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
@@ -739,7 +739,7 @@ show_samples(sample_pixelcnn(cond_model, len(_y), (1, 20, 20), 2, y=_y, generato
              num_values=2, title="rows: " + ", ".join(SHAPE_CLASSES)); plt.show()
 cond_model.cpu().eval()
 expose("pixelcnn_cond_model", cond_model)
-expose("pixelcnn_cond_params", param_fn_of(cond_model), kind="param_fn", dataset="shapes",
+_ = expose("pixelcnn_cond_params", param_fn_of(cond_model), kind="param_fn", dataset="shapes",
        likelihood="categorical", conditional=True)
 
 # %% nbgrader={"grade": true, "grade_id": "pixelcnn_cond_test", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}

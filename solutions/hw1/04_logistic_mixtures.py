@@ -59,7 +59,7 @@ CFG = pick({
     "ci": dict(n_train=2000, n_valid=500, hidden=16, layers=3, num_mixtures=5, epochs=2,
                max_steps=150, batch_size=16, lr=5e-3, n_samples=8),
     "cpu": dict(n_train=10000, n_valid=1000, hidden=32, layers=4, num_mixtures=5, epochs=1,
-                max_steps=400, batch_size=32, lr=3e-3, n_samples=16),
+                max_steps=400, batch_size=32, lr=1e-3, n_samples=16),
     "gpu": dict(n_train=None, n_valid=None, hidden=128, layers=8, num_mixtures=10, epochs=15,
                 max_steps=None, batch_size=128, lr=1e-3, n_samples=64),
 }, PROFILE)

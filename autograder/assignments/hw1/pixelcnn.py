@@ -210,8 +210,9 @@ def check_class_used(model, num_classes: int, seed: int = 0, batch: int = 4) -> 
     """Logits for the same images must change when only the class label changes (every class)."""
     gen = torch.Generator().manual_seed(seed)
     x = torch.randint(0, 2, (batch, *SHAPES_SHAPE), generator=gen)
-    outs = [torch.as_tensor(model(x.clone(), torch.full((batch,), c, dtype=torch.long))).double()
-            for c in range(num_classes)]
+    with torch.no_grad():
+        outs = [torch.as_tensor(model(x.clone(), torch.full((batch,), c, dtype=torch.long))).detach().double()
+                for c in range(num_classes)]
     same = [c for c in range(1, num_classes)
             if float((outs[c] - outs[0]).abs().max()) <= 1e-5 * (1 + float(outs[0].abs().max()))]
     if same:

@@ -35,7 +35,8 @@ CHI2_MAX_Z = 4.75
 def chi_square_gof(counts: torch.Tensor, probs: torch.Tensor, min_expected: float = 5.0) -> dict[str, float]:
     """Pearson chi-square goodness of fit of observed ``counts`` to ``probs`` (same shape, any).
 
-    Cells with expected count below ``min_expected`` are pooled into one cell.
+    Cells with expected count below ``min_expected`` are pooled into one cell; any count in a
+    cell of probability 0 makes the statistic infinite (p = 0).
     Returns ``statistic``, ``dof``, ``p_value`` (upper tail, exact via the regularized
     incomplete gamma function) and ``z`` (``(statistic - dof) / sqrt(2 dof)``).
     """
@@ -43,6 +44,8 @@ def chi_square_gof(counts: torch.Tensor, probs: torch.Tensor, min_expected: floa
     probs = probs.flatten().to(torch.float64)
     probs = probs / probs.sum()
     n = counts.sum()
+    if bool((counts[probs == 0] > 0).any()):
+        return {"statistic": math.inf, "dof": int((probs > 0).sum()), "p_value": 0.0, "z": math.inf}
     expected = n * probs
     big = expected >= min_expected
     obs = torch.cat([counts[big], counts[~big].sum().view(1)])
@@ -67,13 +70,34 @@ def grade_thresholds(objects: Mapping[str, Any], ctx: GradingContext, qid: str, 
     for key, dataset in DATASETS.items():
         res = check_threshold(objects[f"{prefix}{key}"], ctx.assignment, dataset, qid, likelihood,
                               profile=ctx.profile, max_examples=HELDOUT_SUBSET.get(ctx.profile),
-                              num_values=NUM_VALUES[dataset])
+                              num_values=NUM_VALUES[dataset],
+                              entry=capped_entry(ctx.assignment, qid, dataset, ctx.profile))
         measured = res.details.get("nats_per_dim")
         if measured is not None:
             record_measurement(qid, dataset, measured)
         res.name = f"{qid}.{dataset}"
         results.append(res)
     return _combined(qid, results)
+
+
+def capped_entry(assignment: str, qid: str, dataset: str, profile: str) -> dict | None:
+    """The calibration entry with ``loose_bound`` capped halfway between the threshold and the
+    uniform distribution's NLL ``ln V`` (nats/dim), so that an untrained model earns nothing.
+
+    With the generic ``loose_bound = 1.5 * threshold`` a uniform histogram over 20 values
+    (2.996 nats) would still earn ~80% of the points. ``None`` when no entry exists (then
+    :func:`check_threshold` handles the calibration run or reports the missing entry).
+    """
+    from autograder.calibration.store import CalibrationMissing, threshold_entry
+
+    try:
+        entry = threshold_entry(assignment, qid, dataset, profile)
+    except CalibrationMissing:
+        return None
+    thr, uniform = float(entry["threshold"]), math.log(NUM_VALUES[dataset])
+    if uniform > thr:
+        entry["loose_bound"] = min(float(entry["loose_bound"]), thr + 0.5 * (uniform - thr))
+    return entry
 
 
 def _combined(qid: str, results: list[CheckResult]) -> CheckResult:

@@ -1,7 +1,7 @@
 """Test fixture: the reference solution of notebook 02_made, taken from its jupytext source.
 
 Only the cells that define functions and classes are executed (no data, no training), in a
-namespace holding the setup cell's imports. Wrong variants used by the tests are built here too.
+namespace holding the setup cell's imports, plus a hand-built MADE and fake digits for the inpainting tests.
 """
 from __future__ import annotations
 

@@ -175,3 +175,21 @@ def test_leaking_network_fails_naming_the_pixel(sol):
     r = grade("lmix_ar_test", lmix_model=leaking_network(sol, hidden=8, layers=2, out_channels=6))
     assert not r.passed and r.score == 0.0
     assert "depends on" in r.message and "pixel" in r.message, r.message
+
+
+def _forward_only(model):
+    """What the sandboxed pipeline hands the grader: forward calls only, no autograd."""
+    def fn(x):
+        with torch.no_grad():
+            return model(torch.as_tensor(x)).detach().clone()
+    return fn
+
+
+def test_remote_mode_uses_perturbations(sol):
+    """Through a forward-only proxy (remote mode): is the network still accepted, and the leak still found?"""
+    ctx = base.GradingContext("hw1", "ci", mode="remote")
+    torch.manual_seed(0)
+    good = sol["ShiftedPixelCNN"](1, hidden=8, layers=2, out_channels=6)
+    assert grade("lmix_ar_test", ctx, lmix_model=_forward_only(good)).passed
+    r = grade("lmix_ar_test", ctx, lmix_model=_forward_only(leaking_network(sol, hidden=8, layers=2, out_channels=6)))
+    assert not r.passed and "perturbations" in r.message, r.message

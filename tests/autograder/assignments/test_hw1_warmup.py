@@ -92,6 +92,7 @@ def test_chi_square_is_calibrated():
     stats = q.chi_square_gof(torch.tensor([270, 230, 500]), probs)
     assert stats["statistic"] == pytest.approx(3.2) and stats["p_value"] == pytest.approx(math.exp(-1.6))
     assert q.chi_square_gof(torch.tensor([500, 0, 500]), probs)["p_value"] < 1e-10
+    assert q.chi_square_gof(torch.tensor([1, 499, 500]), torch.tensor([0.0, 0.5, 0.5]))["p_value"] == 0.0
 
 
 # ----------------------------------------------------------------------------- dmol_log_prob
@@ -123,12 +124,12 @@ def test_wrong_dmol_log_prob_fails_naming_the_cause(sol, make, cause):
 # ----------------------------------------------------------------------------- thresholds
 @pytest.fixture()
 def calibration(tmp_path, monkeypatch):
-    """A fake calibration file: thresholds a fitted histogram/DMoL meets and a uniform one does not."""
+    """A fake calibration file with the generic margin rule (loose bound = 1.5 x threshold)."""
     entries = {}
     for qid in ("warmup_histogram_test", "warmup_dmol_model_test"):
         entries[qid] = {
-            "gauss1d_small": {"ci": {"threshold": 2.80, "loose_bound": 2.95}},
-            "gauss1d_large": {"ci": {"threshold": 4.40, "loose_bound": 4.55}},
+            "gauss1d_small": {"ci": {"threshold": 2.80, "loose_bound": 4.20}},
+            "gauss1d_large": {"ci": {"threshold": 4.40, "loose_bound": 6.60}},
         }
     (tmp_path / "hw1.json").write_text(json.dumps({"assignment": "hw1", "questions": entries}))
     monkeypatch.setenv("ARKIT_CALIBRATION_DIR", str(tmp_path))
@@ -167,10 +168,13 @@ def test_fitted_histograms_pass_and_measurements_are_recorded(sol, calibration):
 
 
 def test_uniform_histogram_and_broken_params_fail(sol, calibration):
-    """An untrained (uniform) histogram gets no credit; NaN or wrong-shaped parameters fail with a reason."""
+    """An untrained (uniform) histogram gets no credit, although 1.5 x threshold is above ln V (the
+    loose bound is capped halfway to the uniform NLL); NaN or wrong-shaped parameters fail with a reason."""
     uniform = {f"warmup_hist_{k}": _param_fn(sol["Histogram"](v)) for k, v in (("small", 20), ("large", 100))}
     r = grade("warmup_histogram_test", **uniform)
     assert not r.passed and r.score == 0.0 and "held-out NLL" in r.message, r.message
+    assert r.details["parts"]["warmup_histogram_test.gauss1d_small"]["loose_bound"] == pytest.approx(
+        2.80 + 0.5 * (math.log(20) - 2.80))
     nan = {"warmup_hist_small": lambda x: torch.full((len(x), 20), float("nan")),
            "warmup_hist_large": lambda x: torch.zeros(len(x), 99)}
     r = grade("warmup_histogram_test", **nan)

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from autograder.paths import ASSIGNMENTS_DIR, SOLUTIONS_DIR
+from autograder.paths import SOLUTIONS_DIR, solution_sources
 from autograder.release import autograde as ag
 from autograder.release.course import build_course
 from autograder.release.drift import check_drift
@@ -31,7 +31,7 @@ def test_solution_scores_full_marks_and_blank_scores_zero(tmp_path):
         ag.autograde(course, ASSIGNMENT, student, env=env, timeout=1500)
         report[student] = ag.read_scores(course, ASSIGNMENT, student)
     sol, blank = report["solution"], report["blank"]
-    assert set(sol) == {p.stem for p in sorted((ASSIGNMENT and ASSIGNMENTS_DIR / ASSIGNMENT).glob("*.ipynb"))}
+    assert set(sol) == {p.stem for p in solution_sources(ASSIGNMENT)}
     not_full = {(nb, g): s for nb, cells in sol.items() for g, s in cells.items() if s[0] != s[1]}
     assert not not_full, f"solution lost points: {not_full}"
     not_zero = {(nb, g): s for nb, cells in blank.items() for g, s in cells.items() if s[0] != 0}
