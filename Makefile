@@ -18,7 +18,6 @@ endif
 # nbgrader shells out to tools (alembic) installed in the venv.
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 export PYTHONHASHSEED := 0
-export MPLBACKEND := Agg
 
 .PHONY: help setup test demo bench clean
 help:  ## list targets

@@ -144,6 +144,29 @@ def credit(measured: float, threshold: float, loose_bound: float) -> float:
     return (loose_bound - measured) / (loose_bound - threshold)
 
 
+def uniform_nats_per_dim(likelihood: str, num_values: int | None) -> float | None:
+    """NLL of the uniform distribution in nats/dim (``ln V``), or ``None`` if unknown."""
+    if likelihood == "bernoulli":
+        return math.log(2.0)
+    if likelihood == "pixelcnnpp":
+        return math.log(256.0)
+    if likelihood in ("categorical", "dmol") and num_values:
+        return math.log(float(num_values))
+    return None
+
+
+def cap_loose_bound(threshold: float, loose_bound: float, uniform: float | None) -> float:
+    """Keep partial credit away from untrained models.
+
+    The calibration file's generic ``loose_bound = 1.5 * threshold`` can exceed
+    the uniform model's NLL on high-entropy data (a uniform histogram over 20
+    values would earn ~80%). Cap it halfway between the threshold and ``ln V``.
+    """
+    if uniform is not None and uniform > threshold:
+        return min(loose_bound, threshold + 0.5 * (uniform - threshold))
+    return loose_bound
+
+
 def check_threshold(param_fn: Callable, assignment: str, dataset: str, question: str, likelihood: str,
                     profile: str | None = None, *, split=None, entry: Mapping | None = None,
                     max_examples: int | None = None, batch_size: int = 256, conditional: bool = False,
@@ -203,6 +226,7 @@ def check_threshold(param_fn: Callable, assignment: str, dataset: str, question:
                 return CheckResult.ok(name, f"calibration run: held-out NLL {format_nll(nll)}", **details)
             return CheckResult.fail(name, f"internal: {exc}", **details)
     thr, loose = float(entry["threshold"]), float(entry["loose_bound"])
+    loose = cap_loose_bound(thr, loose, uniform_nats_per_dim(likelihood, num_values))
     details.update(threshold=thr, loose_bound=loose, provisional=bool(entry.get("provisional", False)))
     score = credit(nll, thr, loose)
     text = (f"held-out NLL on {len(x)} {dataset} examples: {format_nll(nll)}; full credit at or below "

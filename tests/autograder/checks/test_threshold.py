@@ -70,10 +70,21 @@ def test_check_threshold_pass_partial_fail_and_units():
     assert good.passed and good.score == 1.0
     assert "nats/dim" in good.message and "bits/dim" in good.message
     assert good.details["nats_per_dim"] == pytest.approx(0.325, abs=1e-3)
+    some = check_threshold(_const_bernoulli(0.4), "hwx", "toy", "q", "bernoulli", "ci",
+                           split=fake_split(x), entry=ENTRY)
+    # the loose bound 1.0 is capped halfway to the uniform NLL: 0.5 + (ln 2 - 0.5) / 2
+    loose = 0.5 + 0.5 * (math.log(2) - 0.5)
+    nll = -(0.1 * math.log(0.4) + 0.9 * math.log(0.6))
+    assert not some.passed and some.score == pytest.approx((loose - nll) / (loose - 0.5), abs=1e-6)
+
+
+def test_an_untrained_uniform_model_earns_nothing():
+    """Is partial credit capped so that the uniform distribution (ln 2 nats/dim) gets 0?"""
+    x = np.zeros((40, 1, 2, 2), dtype=np.uint8)
+    x[:4] = 1
     half = check_threshold(_const_bernoulli(0.5), "hwx", "toy", "q", "bernoulli", "ci",
-                           split=fake_split(x), entry=ENTRY)          # ln 2 = 0.693
-    assert not half.passed and 0 < half.score < 1
-    assert half.score == pytest.approx((1.0 - math.log(2)) / 0.5, abs=1e-6)
+                           split=fake_split(x), entry=ENTRY)
+    assert not half.passed and half.score == 0.0
 
 
 def test_nan_parameters_fail_with_a_clear_message():
