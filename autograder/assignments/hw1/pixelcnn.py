@@ -120,10 +120,12 @@ def grade_ar(objects: Mapping[str, Any], ctx: GradingContext) -> CheckResult:
 
 def grade_nll(objects: Mapping[str, Any], ctx: GradingContext) -> CheckResult:
     """Held-out NLL thresholds on shapes and mnist_binary (half the points each)."""
-    return combine("pixelcnn_nll", [
-        _threshold(objects["pixelcnn_shapes_params"], ctx, "pixelcnn_nll_test", "shapes"),
-        _threshold(objects["pixelcnn_mnist_params"], ctx, "pixelcnn_nll_test", "mnist_binary"),
-    ])
+    parts = [_threshold(objects["pixelcnn_shapes_params"], ctx, "pixelcnn_nll_test", "shapes"),
+             _threshold(objects["pixelcnn_mnist_params"], ctx, "pixelcnn_nll_test", "mnist_binary")]
+    result = combine("pixelcnn_nll", parts)
+    if result.passed:                       # show both measurements, not just "all parts passed"
+        result.message = "; ".join(p.message for p in parts)
+    return result
 
 
 # ----------------------------------------------------------------- 3. blind spot

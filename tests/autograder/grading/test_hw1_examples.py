@@ -1,0 +1,61 @@
+"""The sandboxed pipeline on the real homework: the bundled example submissions
+(solution, blank release, three one-bug students) get the scores they deserve."""
+import json
+
+import pytest
+
+from autograder.examples import HW1_MUTATIONS, build_examples
+from autograder.grading import cli as grade_cli
+from autograder.grading import pipeline
+from autograder.paths import SOLUTIONS_DIR
+
+pytestmark = pytest.mark.slow
+
+# question that must fail for each one-bug student, and a word its message must contain
+EXPECTED_FAILURES = {
+    "made_self_dependence": ("made_masks_test", "depends on"),
+    "pixelcnn_centre_on": ("pixelcnn_mask_test", "centre"),
+    "lmix_no_tanh": ("lmix_log_prob_test", "tanh"),
+}
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    root = tmp_path_factory.mktemp("hw1_examples")
+    students = build_examples("hw1", root / "examples")
+    out = root / "grades"
+    args = grade_cli.parser().parse_args(["hw1", str(root / "examples"), "--out", str(out), "--workers", "2",
+                                          "--profile", "ci", "--source-dir", str(SOLUTIONS_DIR / "hw1")])
+    rows = pipeline.run(grade_cli.config_from_args(args))
+    return students, rows, out
+
+
+def _tests(res):
+    return {t["name"].rsplit("[", 1)[-1].rstrip("]"): t for t in res["tests"]}
+
+
+def test_solution_full_marks_blank_zero(graded):
+    """Does the pipeline agree with nbgrader: the solution earns everything, the stubs nothing?"""
+    _, rows, out = graded
+    sol, blank = rows["solution"], rows["blank"]
+    lost = {k: t["output"] for k, t in _tests(sol).items() if t["score"] < t["max_score"]}
+    assert not lost, f"solution lost points: {lost}"
+    assert sol["max_score"] >= 100
+    assert blank["score"] == 0, {k: t["score"] for k, t in _tests(blank).items() if t["score"]}
+    assert (out / "solution" / "feedback.html").exists() and (out / "grades.csv").exists()
+    assert json.loads((out / "blank" / "results.json").read_text())["score"] == 0
+
+
+@pytest.mark.parametrize("mutation", HW1_MUTATIONS, ids=lambda m: m.student)
+def test_one_bug_students_lose_the_right_points(graded, mutation):
+    """Does each one-bug submission fail the question its bug breaks, with a message naming it,
+    and earn nothing for the notebooks it did not submit?"""
+    _, rows, _ = graded
+    res = _tests(rows[mutation.student])
+    qid, word = EXPECTED_FAILURES[mutation.student]
+    assert res[qid]["score"] < res[qid]["max_score"]
+    assert word in res[qid]["output"].lower(), res[qid]["output"]
+    others = [t for t in res.values() if not t["name"].startswith(mutation.notebook)]
+    assert others and all(t["score"] == 0 for t in others)
+    earned = sum(t["score"] for t in res.values())
+    assert 0 < earned < sum(t["max_score"] for t in res.values() if t["name"].startswith(mutation.notebook))
