@@ -115,10 +115,10 @@ def call(name: str, args_tree, timeout: float, arrays) -> tuple[dict, list]:
     old = sys.stdout, sys.stderr
     sys.stdout = sys.stderr = sink
     try:
-        import torch
-
-        with torch.no_grad():
-            value = entry.obj(*args, **kwargs)
+        # Autograd stays on: some exposed probes differentiate inside the
+        # student's process (e.g. a layer's weight gradient); tensors are
+        # detached when they are encoded.
+        value = entry.obj(*args, **kwargs)
         out_arrays: list = []
         tree = protocol.encode(value, out_arrays)
     except CellTimeout:

@@ -95,6 +95,16 @@ class AuditedParamFn(RemoteFunction):
         rows, ks, extra = plan
         big = torch.cat([x, extra], 0)
         perm = torch.randperm(big.shape[0], generator=self._gen)
+
+        def aligned(a: Any) -> Any:
+            """Batch-aligned extra inputs (e.g. class labels of a conditional model) follow
+            their rows: a spliced copy of row r keeps row r's conditioning."""
+            if isinstance(a, torch.Tensor) and a.dim() >= 1 and a.shape[0] == x.shape[0]:
+                return torch.cat([a, a[rows]], 0)[perm]
+            return a
+
+        args = tuple(aligned(a) for a in args)
+        kwargs = {k: aligned(v) for k, v in kwargs.items()}
         out = super().__call__(big[perm], *args, **kwargs)
         inv = torch.argsort(perm)
         out = _map_tensors(out, lambda t: _unpermute(self.name, t, inv, big.shape[0]))

@@ -319,6 +319,9 @@ def dmol_log_prob(x, logits, means, log_scales, num_values: int) -> torch.Tensor
     ### END SOLUTION
 
 
+# %% nbgrader={"grade": false, "grade_id": "warmup_dmol_expose", "locked": true, "schema_version": 3, "solution": false, "task": false}
+expose("dmol_log_prob", dmol_log_prob)
+
 # %% [markdown]
 # The public checks below test normalisation (the probabilities of all values sum to 1), finite
 # values and gradients in extreme settings, and agreement with a slow, obviously-correct version
@@ -326,7 +329,6 @@ def dmol_log_prob(x, logits, means, log_scales, num_values: int) -> torch.Tensor
 # on adversarial parameters.
 
 # %% nbgrader={"grade": true, "grade_id": "warmup_dmol_test", "locked": true, "points": 6, "schema_version": 3, "solution": false, "task": false}
-expose("dmol_log_prob", dmol_log_prob)
 from arkit.checks.finite import check_finite_gradients
 from arkit.checks.normalization import check_log_prob_normalized
 

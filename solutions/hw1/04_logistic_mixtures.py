@@ -138,13 +138,15 @@ def logistic_mixture_log_prob(x: torch.Tensor, params: torch.Tensor, num_mixture
     ### END SOLUTION
 
 
+# %% nbgrader={"grade": false, "grade_id": "lmix_log_prob_expose", "locked": true, "schema_version": 3, "solution": false, "task": false}
+expose("logistic_mixture_log_prob", logistic_mixture_log_prob)
+
 # %% [markdown]
 # Public checks: for a single 1x1 image the probabilities of all 256 values (all $256^3$ colours
 # would be too many, so we sum over B for a few fixed (R, G)) must sum to 1, values must be
 # finite even for log-scale $-7$, and gradients must be finite.
 
 # %% nbgrader={"grade": true, "grade_id": "lmix_log_prob_test", "locked": true, "points": 5, "schema_version": 3, "solution": false, "task": false}
-expose("logistic_mixture_log_prob", logistic_mixture_log_prob)
 from arkit.checks.finite import check_finite_gradients
 
 _g = torch.Generator().manual_seed(0)

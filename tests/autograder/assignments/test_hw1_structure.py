@@ -33,3 +33,13 @@ def test_questions_match_graded_cells(source):
 
 def test_hw1_is_worth_100_points():
     assert sum(q.points for q in base.questions("hw1")) == sum(POINTS.values()) == 100
+
+
+@pytest.mark.parametrize("source", solution_sources("hw1"), ids=lambda p: p.stem)
+def test_no_graded_cell_exposes_anything(source):
+    """The sandboxed pipeline never runs graded cells in the student's process, so an
+    expose() there would hide the object from it: is every expose() in a non-graded cell?"""
+    nb = jupytext.read(source, fmt="py:percent")
+    bad = [c.metadata["nbgrader"]["grade_id"] for c in nb.cells
+           if c.metadata.get("nbgrader", {}).get("grade") and "expose(" in c.source]
+    assert not bad, f"move the expose() calls out of graded cells {bad} into a locked cell above them"

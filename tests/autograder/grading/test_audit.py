@@ -68,3 +68,15 @@ def test_nondeterminism_is_named():
 def test_wrong_batch_dimension_is_a_clear_error():
     with pytest.raises(ValueError, match="first dimension"):
         audited(lambda x: torch.zeros(3, 6))(batch((16, 6)))
+
+
+def test_conditional_models_keep_their_labels():
+    """Do batch-aligned extra inputs (class labels) follow their rows through the audit, so an
+    honest conditional model passes and gets its own outputs?"""
+    x, y = batch((32, 1, 5, 5)), torch.arange(32) % 3
+
+    def conditional(xb, yb):
+        return image_honest(xb) + yb.float().view(-1, 1, 1, 1)
+
+    proxy = audited(conditional)
+    assert torch.allclose(proxy(x, y), conditional(x, y)) and proxy.audited_rows > 0
