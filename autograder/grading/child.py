@@ -103,7 +103,24 @@ def list_exposed() -> dict:
     return {"ok": True, "exposed": {name: _json_meta(getattr(e, "meta", {}) or {}) for name, e in items.items()}}
 
 
-def call(name: str, args_tree, timeout: float, arrays) -> tuple[dict, list]:
+def _value_and_grad(fn, args: list, kwargs: dict):
+    """``(out, grads)``: floating tensor arguments become leaves; ``out.sum()`` is
+    differentiated; ``grads[i]`` is the gradient of argument i (None if it is not a
+    floating tensor or nothing reached it). Used for finite-gradient checks."""
+    import torch
+
+    args = [a.detach().clone().requires_grad_(True)
+            if isinstance(a, torch.Tensor) and a.is_floating_point() else a for a in args]
+    out = fn(*args, **kwargs)
+    if not isinstance(out, torch.Tensor):
+        raise TypeError(f"expected a tensor, got {type(out).__name__}")
+    if out.requires_grad:
+        out.sum().backward()
+    grads = [a.grad if isinstance(a, torch.Tensor) and a.requires_grad else None for a in args]
+    return out, grads
+
+
+def call(name: str, args_tree, timeout: float, arrays, grad: bool = False) -> tuple[dict, list]:
     from arkit.submission import exposed
 
     entry = exposed().get(name)
@@ -118,7 +135,7 @@ def call(name: str, args_tree, timeout: float, arrays) -> tuple[dict, list]:
         # Autograd stays on: some exposed probes differentiate inside the
         # student's process (e.g. a layer's weight gradient); tensors are
         # detached when they are encoded.
-        value = entry.obj(*args, **kwargs)
+        value = _value_and_grad(entry.obj, list(args), kwargs) if grad else entry.obj(*args, **kwargs)
         out_arrays: list = []
         tree = protocol.encode(value, out_arrays)
     except CellTimeout:
@@ -148,6 +165,9 @@ def serve(fd_in: int, fd_out: int) -> None:
             reply = list_exposed()
         elif op == "call":
             reply, out_arrays = call(header["name"], header["args"], float(header.get("timeout", 60)), arrays)
+        elif op == "grad":
+            reply, out_arrays = call(header["name"], header["args"], float(header.get("timeout", 60)), arrays,
+                                     grad=True)
         elif op == "bye":
             protocol.send(fd_out, {"ok": True})
             return

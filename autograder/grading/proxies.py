@@ -57,6 +57,22 @@ class RemoteFunction:
         _reject_nan(self.name, out)
         return out
 
+    def value_and_grad(self, *args: Any, **kwargs: Any) -> tuple[Any, list]:
+        """``(out, grads)`` computed in the sandbox: the gradient of ``out.sum()`` with
+        respect to each floating tensor argument (None where none reached it). NaN in
+        the gradients is returned, not refused: reporting it is the caller's job."""
+        left = self._budget().left()
+        if left <= 0:
+            raise TimeoutError(f"the time budget for this question ran out while calling {self.name}")
+        try:
+            out, grads = self._sandbox.call(self.name, args, kwargs, timeout=min(self._call_timeout, left),
+                                            grad=True)
+        except RemoteError as exc:
+            if str(exc).startswith("NotImplementedError"):
+                raise NotImplementedError(str(exc)) from None
+            raise
+        return out, list(grads)
+
     def __repr__(self) -> str:
         return f"<remote {self.name}>"
 

@@ -308,11 +308,16 @@ class Sandbox:
             return {}
         return {str(k): (v if isinstance(v, dict) else {}) for k, v in reply["exposed"].items()}
 
-    def call(self, name: str, args: tuple, kwargs: dict, timeout: float):
-        """Call exposed ``name``; returns decoded outputs (fresh tensors). Raises on failure."""
+    def call(self, name: str, args: tuple, kwargs: dict, timeout: float, grad: bool = False):
+        """Call exposed ``name``; returns decoded outputs (fresh tensors). Raises on failure.
+
+        With ``grad``, the child differentiates ``out.sum()`` with respect to the
+        floating tensor arguments and returns ``(out, [grad or None, ...])``.
+        """
         arrays: list = []
         tree = protocol.encode([list(args), dict(kwargs)], arrays)
-        reply, out = self.request({"op": "call", "name": name, "args": tree, "timeout": timeout}, arrays, timeout)
+        op = "grad" if grad else "call"
+        reply, out = self.request({"op": op, "name": name, "args": tree, "timeout": timeout}, arrays, timeout)
         if not reply.get("ok"):
             raise RemoteError(str(reply.get("error", "unknown error"))[:2000])
         return protocol.decode(reply.get("value"), out)

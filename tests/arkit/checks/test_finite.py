@@ -39,3 +39,24 @@ def test_detached_or_unused_inputs_fail():
     assert not res.passed and "autograd" in res.message
     res = check_finite_gradients(lambda x, p, q: good(x, p), {"x": x, "p": torch.randn(2, 3), "q": torch.randn(2)})
     assert not res.passed and "`q`" in res.message
+
+
+class _Remote:
+    """Stands in for a function running in the grader's sandbox (forward-only, with value_and_grad)."""
+
+    def __init__(self, grads):
+        self.grads = grads
+
+    def value_and_grad(self, *args):
+        return torch.zeros(3), self.grads
+
+
+def test_sandboxed_functions_report_their_gradients():
+    """Does the check use the gradients a sandboxed function sends back, and catch NaN or missing ones?"""
+    inputs = {"x": torch.zeros(3, dtype=torch.long), "logits": torch.zeros(3, 2)}
+    ok = check_finite_gradients(_Remote([None, torch.zeros(3, 2)]), inputs)
+    assert ok.passed, ok.message
+    nan = check_finite_gradients(_Remote([None, torch.full((3, 2), float("nan"))]), inputs)
+    assert not nan.passed and "logits" in nan.message and "not finite" in nan.message
+    missing = check_finite_gradients(_Remote([None, None]), inputs)
+    assert not missing.passed and "no gradient reaches `logits`" in missing.message
