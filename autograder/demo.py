@@ -40,10 +40,10 @@ def _score_table(rows: dict[str, dict], students: dict[str, str]) -> None:
             print(f"{student:<22} {'not graded':>12}")
             continue
         print(f"{student:<22} {res['score']:>6.1f} / {res['max_score']:<5.0f} {students[student]}")
-        failed = [t for t in res["tests"] if t["status"] == "failed" and t["score"] < t["max_score"]]
-        if student.startswith(("made_", "pixelcnn_", "lmix_")):
-            for t in failed[:3]:
-                print(f"{'':<24}- {t['name']}: {t['output'][:150]}")
+        lost = [t for t in res["tests"] if t["score"] < t["max_score"] and "was not submitted" not in t["output"]]
+        if student != "blank":
+            for t in lost[:4]:
+                print(f"{'':<24}- {t['score']:g}/{t['max_score']:g} {t['name']}: {t['output'][:160]}")
 
 
 def main(argv: list[str] | None = None) -> int:
