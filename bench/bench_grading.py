@@ -18,8 +18,10 @@ FIXTURE = REPO / "tests" / "autograder" / "grading"
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--n", type=int, default=4, help="submissions per run (default 4)")
+    p.add_argument("--n", type=int, default=None, help="submissions per run (default 8, 4 with --quick)")
+    p.add_argument("--quick", action="store_true", help="a shorter run (4 submissions)")
     args = p.parse_args(argv)
+    args.n = args.n or (4 if args.quick else 8)
     sys.path.insert(0, str(FIXTURE))
     from autograder.grading import cli
     from fixture_assignment.build import QUESTIONS, SOURCE_DIR, student_notebook
