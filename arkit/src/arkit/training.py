@@ -108,7 +108,7 @@ def train_epochs(
             loss = loss_fn(model, _to_device(batch, device))
             if not torch.isfinite(loss):
                 bar.close()
-                raise FloatingPointError(f"loss became {float(loss)} at step {step}: check the likelihood for log(0) or overflow")
+                raise FloatingPointError(f"loss became {float(loss.detach())} at step {step}: check the likelihood for log(0) or overflow")
             opt.zero_grad(set_to_none=True)
             loss.backward()
             if grad_clip is not None:
