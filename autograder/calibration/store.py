@@ -138,3 +138,25 @@ def set_entry(data: dict, question: str, dataset: str, profile: str, entry: Mapp
     data.setdefault("questions", {}).setdefault(question, {}).setdefault(dataset, {})[profile] = dict(entry)
     data["margin_rule"] = MARGIN_RULE
     return data
+
+
+def threshold_strings(path) -> set[str]:
+    """Every threshold and loose bound in a calibration JSON file as text: as written there
+    and rounded to 3 and 4 decimals. Leak tests grep student-facing files for these."""
+    import re
+
+    found: set[str] = set()
+
+    def walk(node, key=""):
+        if isinstance(node, dict):
+            for k, v in node.items():
+                walk(v, k)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v, key)
+        elif isinstance(node, str) and re.fullmatch(r"-?\d+\.\d+(?:[eE][-+]?\d+)?", node) and \
+                re.search("threshold|bound", key, re.I):
+            found.update({node, f"{float(node):.3f}", f"{float(node):.4f}"})
+
+    walk(json.loads(Path(path).read_text(), parse_float=str))
+    return found

@@ -9,6 +9,7 @@ import nbformat
 import pytest
 
 from autograder import colab
+from autograder.calibration.store import threshold_strings
 from autograder.colab_config import load_config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,25 +36,6 @@ def hidden_lines_of(source: Path) -> list[str]:
         else:
             public.update({raw.strip(), text})
     return [line for line in lines if len(line) >= 12 and line not in public]
-
-
-def threshold_strings(path: Path) -> set[str]:
-    """Every threshold value of a calibration JSON, as written there and rounded to 3 and 4 decimals."""
-    found: set[str] = set()
-
-    def walk(node, key=""):
-        if isinstance(node, dict):
-            for k, v in node.items():
-                walk(v, k)
-        elif isinstance(node, list):
-            for v in node:
-                walk(v, key)
-        elif isinstance(node, str) and re.fullmatch(r"-?\d+\.\d+(?:[eE][-+]?\d+)?", node) and \
-                re.search("threshold|bound", key, re.I):
-            found.update({node, f"{float(node):.3f}", f"{float(node):.4f}"})
-
-    walk(json.loads(path.read_text(), parse_float=str))
-    return found
 
 
 def leaks(notebook: Path, hidden: list[str], thresholds: set[str]) -> list[str]:

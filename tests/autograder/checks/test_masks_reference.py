@@ -16,14 +16,6 @@ from autograder.checks.masks_reference import (check_made_masks_hidden,  # noqa:
 from autograder.reference.masks import made_masks, pixelcnn_mask  # noqa: E402
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.mark.parametrize("name", sorted(pm.RIGHT))
 def test_correct_pixelcnn_masks_equal_the_reference(name):
     assert check_pixelcnn_mask_exact(pm.RIGHT[name]).passed

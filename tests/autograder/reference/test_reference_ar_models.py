@@ -9,14 +9,6 @@ from autograder.reference.masks import made_degrees, made_masks, pixelcnn_mask
 from autograder.reference.models import MADE, ConditionalPixelCNN, GatedPixelCNN, PixelCNN
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def test_reference_masks_pass_the_public_checks():
     assert check_made_masks(made_masks).passed
     assert check_pixelcnn_mask(pixelcnn_mask).passed
