@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from warmup_solution import load_cells
+from solution_cells import load_cells
 
 CELLS = ("lmix_log_prob", "lmix_sampler", "lmix_network", "lmix_losses")
 

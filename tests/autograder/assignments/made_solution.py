@@ -5,30 +5,18 @@ namespace holding the setup cell's imports, plus a hand-built MADE and fake digi
 """
 from __future__ import annotations
 
-from pathlib import Path
-
-import jupytext
 import torch
 
-SOURCE = Path(__file__).resolve().parents[3] / "solutions" / "hw1" / "02_made.py"
+from solution_cells import SOLUTIONS, load_cells
+
+SOURCE = SOLUTIONS / "02_made.py"
 CELLS = ("made_masks", "made_masked_linear", "made_masked_linear_expose", "made_model", "made_model_expose",
          "made_inpaint")
-PRELUDE = ("import os, math\nimport numpy as np, torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n"
-           "from arkit.submission import expose\n")
 
 
 def load_solution() -> dict:
     """Namespace with made_masks, MaskedLinear, masked_linear_probe, MADE, made_ar_probe, made_inpaint, ..."""
-    nb = jupytext.read(SOURCE, fmt="py:percent")
-    by_id = {c.metadata.get("nbgrader", {}).get("grade_id"): c.source for c in nb.cells if c.cell_type == "code"}
-    missing = [c for c in CELLS if c not in by_id]
-    if missing:
-        raise KeyError(f"{SOURCE.name} has no cells with grade_id {missing}")
-    ns: dict = {}
-    exec(PRELUDE, ns)
-    for cid in CELLS:
-        exec(compile(by_id[cid], f"{SOURCE.name}:{cid}", "exec"), ns)
-    return ns
+    return load_cells("02_made", CELLS)
 
 
 def inpainting_model(ns: dict, seed: int = 0) -> torch.nn.Module:

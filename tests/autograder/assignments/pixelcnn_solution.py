@@ -6,33 +6,21 @@ namespace holding the setup cell's imports.
 """
 from __future__ import annotations
 
-from pathlib import Path
-
-import jupytext
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-SOURCE = Path(__file__).resolve().parents[3] / "solutions" / "hw1" / "03_pixelcnn.py"
+from solution_cells import SOLUTIONS, load_cells
+
+SOURCE = SOLUTIONS / "03_pixelcnn.py"
 CELLS = ("pixelcnn_mask", "pixelcnn_conv", "pixelcnn_conv_expose", "pixelcnn_model", "pixelcnn_sample",
          "pixelcnn_receptive", "pixelcnn_blindspot", "pixelcnn_gated")
-PRELUDE = ("import os, math\nimport numpy as np, torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n"
-           "from arkit.submission import expose\n")
 
 
 def load_solution() -> dict:
     """Namespace with pixelcnn_mask, MaskedConv2d, masked_conv_probe, PixelCNN, sample_pixelcnn,
     receptive_field, blind_spot_mask, GatedLayer, GatedPixelCNN, shift_down."""
-    nb = jupytext.read(SOURCE, fmt="py:percent")
-    by_id = {c.metadata.get("nbgrader", {}).get("grade_id"): c.source for c in nb.cells if c.cell_type == "code"}
-    missing = [c for c in CELLS if c not in by_id]
-    if missing:
-        raise KeyError(f"{SOURCE.name} has no cells with grade_id {missing}")
-    ns: dict = {}
-    exec(PRELUDE, ns)
-    for cid in CELLS:
-        exec(compile(by_id[cid], f"{SOURCE.name}:{cid}", "exec"), ns)
-    return ns
+    return load_cells("03_pixelcnn", CELLS)
 
 
 def seeded(build, seed: int = 0):
