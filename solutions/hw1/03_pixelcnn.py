@@ -671,7 +671,7 @@ gated_model.cpu().eval()
 _ = expose("pixelcnn_gated_model", gated_model)
 
 # %% nbgrader={"grade": true, "grade_id": "pixelcnn_gated_test", "locked": true, "points": 6, "schema_version": 3, "solution": false, "task": false}
-check_autoregressive(gated_model, (1, 20, 20), num_values=2).raise_if_failed()
+check_autoregressive(gated_model, (1, 20, 20), num_values=2, family="gated").raise_if_failed()
 ### BEGIN HIDDEN TESTS
 from autograder.assignments.base import grade_in_notebook
 grade_in_notebook("hw1", "pixelcnn_gated_test")
