@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 from arkit.checks.result import CheckResult
+from autograder.assignments.spec import ParamFnSpec
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,9 @@ class Question:
         grade: ``grade(objects, ctx) -> CheckResult``.
         title: what a student sees in feedback.
         timeout_s: wall-time budget for grading this question (pipeline).
+        param_fns: trusted declarations of the exposed parameter functions this
+            question scores (:class:`~autograder.assignments.spec.ParamFnSpec`); the
+            grader audits exactly these, whatever the student's metadata says.
     """
 
     id: str
@@ -68,6 +72,7 @@ class Question:
     title: str = ""
     timeout_s: float = 300.0
     meta: dict[str, Any] = field(default_factory=dict)
+    param_fns: tuple[ParamFnSpec, ...] = ()
 
 
 _QUESTIONS: dict[str, dict[str, Question]] = {}
