@@ -116,7 +116,8 @@ def grade_question(question: Question, objects: Mapping[str, Any], ctx: GradingC
     """Run one question's grade function; never raises.
 
     Missing exposed objects and exceptions become a failed result whose
-    message names the cause.
+    message names the cause; ``details["cause"]`` is ``"missing"`` (with
+    ``details["missing"]``: the names), ``"not_implemented"`` or ``"exception"``.
     """
     missing = [n for n in question.needs if n not in objects]
     if missing:
@@ -124,14 +125,16 @@ def grade_question(question: Question, objects: Mapping[str, Any], ctx: GradingC
             question.id,
             f"the notebook did not provide {', '.join(missing)}: run every cell above, "
             "and do not rename or delete the functions you were asked to write",
+            cause="missing", missing=missing,
         )
     start = time.perf_counter()
     try:
         result = question.grade(objects, ctx)
     except NotImplementedError:
-        return CheckResult.fail(question.id, "not implemented yet (the stub still raises NotImplementedError)")
+        return CheckResult.fail(question.id, "not implemented yet (the stub still raises NotImplementedError)",
+                                cause="not_implemented")
     except Exception as exc:  # student code may raise anything
-        return CheckResult.fail(question.id, f"{type(exc).__name__} while grading: {exc}")
+        return CheckResult.fail(question.id, f"{type(exc).__name__} while grading: {exc}", cause="exception")
     if not isinstance(result, CheckResult):
         return CheckResult.fail(question.id, "internal: grade function did not return a CheckResult")
     result.details.setdefault("grading_time_s", round(time.perf_counter() - start, 3))

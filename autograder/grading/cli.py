@@ -4,26 +4,35 @@ Example::
 
     autograder grade hw1 submissions.zip --out out/grades/hw1 --workers 2 --profile ci
 
-Writes ``<out>/<student>/results.json`` (Gradescope schema) and
-``feedback.html``, ``<out>/grades.csv`` and the nbgrader gradebook
-(``--gradebook``, default ``<out>/gradebook.db``). Re-running skips students
-whose submission, instructor sources and grader are unchanged.
+Writes ``<out>/<student>/result.json`` (the typed result), ``results.json``
+(Gradescope schema) and ``feedback.html``, ``<out>/grades.csv`` and the nbgrader
+gradebook (``--gradebook``, default ``<out>/gradebook.db``), all updated after
+every finished student. Re-running skips students whose submission, instructor
+sources and grader are unchanged (so an interrupted run resumes).
+
+Exit codes: 0 graded; 1 some students failed with an internal grader error;
+2 bad input, preflight problem or output folder in use; 130 interrupted (Ctrl-C).
+Every error is one line on stderr, without a traceback.
 """
 from __future__ import annotations
 
 import argparse
-import dataclasses
+import inspect
 import os
 import sys
+import time
 from pathlib import Path
 
-from arkit.profiles import PROFILES, active_profile
+PROFILES = ("ci", "cpu", "gpu")  # = arkit.profiles.PROFILES (not imported: fail fast, import late)
+PROG = "autograder grade"
 
-from . import pipeline
+
+class UsageError(Exception):
+    """A bad command line or input: printed as one line, exit code 2."""
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="autograder grade", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0])
     p.add_argument("assignment", help="assignment name, e.g. hw1")
     p.add_argument("submissions", type=Path, help="nbgrader course folder (with submitted/), folder of "
                    "notebooks, or an LMS zip")
@@ -46,16 +55,60 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--only-solution-cells", action="store_true",
                    help="do not run code cells the student added (default: run them)")
     p.add_argument("--no-namespaces", action="store_true", help="do not use unshare (debugging)")
+    p.add_argument("--progress", choices=("bar", "lines", "none"), default=None,
+                   help="bar (tqdm), lines (one line per student) or none; default: bar on a terminal, "
+                   "else lines")
+    p.add_argument("--map", action="append", default=[], metavar="FILE=NOTEBOOK",
+                   help="grade submitted file FILE as notebook NOTEBOOK (e.g. 'erin final.ipynb=02_made'); "
+                   "repeatable")
+    p.add_argument("--skip-preflight", action="store_true",
+                   help="do not check data, sources and thresholds before grading (debugging)")
     return p
 
 
-def config_from_args(args: argparse.Namespace) -> pipeline.Config:
+def parse_mapping(items: list[str]) -> dict[str, str]:
+    out = {}
+    for item in items:
+        name, sep, stem = item.rpartition("=")
+        if not sep or not name or not stem:
+            raise UsageError(f"--map takes FILE=NOTEBOOK, got {item!r}")
+        out[name] = stem[:-len(".ipynb")] if stem.endswith(".ipynb") else stem
+    return out
+
+
+def check_paths(args: argparse.Namespace, source_dir: Path) -> None:
+    """Fail fast on inputs that cannot work (before torch is imported)."""
+    subs: Path = args.submissions
+    if args.workers < 1:
+        raise UsageError(f"--workers must be at least 1, got {args.workers}")
+    if not source_dir.is_dir() or not sorted(source_dir.glob("[0-9][0-9]_*.py")):
+        if args.source_dir is None:
+            raise UsageError(f"unknown assignment {args.assignment!r}: no instructor sources NN_name.py in "
+                             f"{source_dir} (pass --source-dir)")
+        raise UsageError(f"no instructor sources NN_name.py in {source_dir}")
+    if not subs.exists():
+        raise UsageError(f"{subs} does not exist")
+    if subs.is_file():
+        import zipfile
+
+        if not zipfile.is_zipfile(subs):
+            raise UsageError(f"{subs} is not a zip file, a folder of notebooks or an nbgrader course folder")
+    elif not subs.is_dir():
+        raise UsageError(f"{subs} is not a zip file, a folder of notebooks or an nbgrader course folder")
+
+
+def config_from_args(args: argparse.Namespace):
+    from arkit.profiles import active_profile
     from autograder.paths import OUT_DIR, SOLUTIONS_DIR
+
+    from . import pipeline
 
     profile = args.profile or active_profile()
     limits = pipeline.PROFILE_LIMITS[profile]
     changes = {"cell_timeout_s": args.cell_timeout, "notebook_timeout_s": args.notebook_timeout,
                "memory_mb": args.memory_mb}
+    import dataclasses
+
     limits = dataclasses.replace(limits, **{k: v for k, v in changes.items() if v is not None},
                                  threads=max(1, (os.cpu_count() or 1) // max(1, args.workers)))
     out = (args.out or OUT_DIR / "grades" / args.assignment).resolve()
@@ -65,21 +118,79 @@ def config_from_args(args: argparse.Namespace) -> pipeline.Config:
         source_dir=(args.source_dir or SOLUTIONS_DIR / args.assignment).resolve(), profile=profile,
         seed=args.seed, workers=max(1, args.workers), limits=limits, questions_module=args.questions,
         gradebook=gradebook, force=args.force, keep_extra_cells=not args.only_solution_cells,
-        allow_namespaces=not args.no_namespaces)
+        allow_namespaces=not args.no_namespaces, progress=args.progress,
+        mapping=parse_mapping(args.map) or None)
+
+
+def _default_source_dir(args) -> Path:
+    if args.source_dir is not None:
+        return args.source_dir.resolve()
+    from autograder.paths import SOLUTIONS_DIR  # light: paths only
+
+    return (SOLUTIONS_DIR / args.assignment).resolve()
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    try:
+        return _main(args)
+    except UsageError as exc:
+        print(f"{PROG}: {exc}", file=sys.stderr)
+        return 2
+
+
+def _main(args: argparse.Namespace) -> int:
+    start = time.monotonic()
+    source_dir = _default_source_dir(args)
+    check_paths(args, source_dir)
+    mapping = parse_mapping(args.map)
+    stems = sorted(p.stem for p in source_dir.glob("[0-9][0-9]_*.py"))
+    from . import inputs  # stdlib only: still before torch
+
+    if mapping and "mapping" not in inspect.signature(inputs.discover).parameters:
+        raise UsageError("--map is not supported yet by the intake (inputs.discover has no mapping parameter)")
+    try:
+        subs = inputs.discover(args.submissions, args.assignment, stems, **({"mapping": mapping} if mapping else {}))
+    except (OSError, ValueError) as exc:
+        raise UsageError(str(exc)) from None
+    if not subs:
+        raise UsageError(f"no submissions found in {args.submissions} (expected notebooks named after "
+                         f"{', '.join(s + '.ipynb' for s in stems)}, an nbgrader course or an LMS zip)")
     cfg = config_from_args(args)
-    if not cfg.source_dir.is_dir() or not cfg.stems():
-        print(f"autograder grade: no instructor sources NN_name.py in {cfg.source_dir}; "
-              "pass --source-dir", file=sys.stderr)
-        return 2
-    if not args.submissions.exists():
-        print(f"autograder grade: {args.submissions} does not exist", file=sys.stderr)
-        return 2
-    rows = pipeline.run(cfg)
-    total = sum(r["score"] for r in rows.values())
+    # heavy imports (torch) from here on
+    from . import pipeline, runner
+    from .lifetime import LockedError
+    from .preflight import preflight
+    from .progress import ClassProgress
+
+    try:
+        questions = runner.load_questions(cfg.assignment, cfg.questions_module)
+    except KeyError as exc:
+        raise UsageError(str(exc.args[0]) if exc.args else str(exc)) from None
+    except (ImportError, OSError, SyntaxError) as exc:
+        raise UsageError(f"cannot load the questions of {cfg.assignment!r}: {type(exc).__name__}: {exc}") from None
+    if not questions:
+        raise UsageError(f"unknown assignment {cfg.assignment!r}: no questions registered")
+    if not args.skip_preflight:
+        problems = preflight(pipeline.spec_from_config(cfg, questions))
+        if problems:
+            more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
+            raise UsageError(f"preflight: {problems[0]}{more}; nobody was graded")
+    progress = ClassProgress(len(subs), cfg.progress)
+    try:
+        rows = pipeline.run(cfg, progress)
+    except LockedError as exc:
+        raise UsageError(str(exc)) from None
+    except pipeline.Interrupted as exc:
+        progress.close()
+        print(f"\n{PROG}: interrupted; {len(exc.rows)} student(s) saved in {cfg.out} "
+              "(rerun the same command to continue)", file=sys.stderr)
+        return 130
+    except KeyboardInterrupt:
+        print(f"\n{PROG}: interrupted before grading started", file=sys.stderr)
+        return 130
+    total = sum(r.score for r in rows.values())
+    print(f"{progress.summary()}; {time.monotonic() - start:.0f} s", file=sys.stderr)
     print(f"graded {len(rows)} submission(s) of {cfg.assignment} -> {cfg.out} "
           f"(mean {total / max(1, len(rows)):.2f} points)")
-    return 0
+    return 1 if any(r.status == "failed" for r in rows.values()) else 0

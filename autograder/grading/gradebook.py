@@ -4,41 +4,85 @@ from __future__ import annotations
 import csv
 import io
 import os
+import shutil
 import sys
+import tempfile
 import warnings
 from pathlib import Path
 
 from autograder.assignments.base import Question
 
 from .results import write_atomic
+from .student_result import StudentResult
 
 
-def write_grades_csv(path: Path, rows: dict[str, dict], questions: list[Question]) -> None:
-    """One row per student: ``student, score, max_score, <question id>...`` (points), atomically."""
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value):
+    """A CSV cell safe to open in a spreadsheet (OWASP CSV injection rule).
+
+    Numbers stay numbers; a text cell starting with ``= + - @``, a tab or a carriage return
+    gets a leading ``'`` so that no spreadsheet evaluates it as a formula.
+    """
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+def grades_csv(rows: dict[str, StudentResult], questions: list[Question]) -> str:
+    """``student, score, max_score, <question id>... (points), status, review`` (flagged question ids)."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["student", "score", "max_score", *[q.id for q in questions]])
+    w.writerow([csv_cell(c) for c in ["student", "score", "max_score", *[q.id for q in questions],
+                                      "status", "review"]])
     for student in sorted(rows):
         res = rows[student]
-        by_id = {t["name"].rsplit("[", 1)[-1].rstrip("]"): t["score"] for t in res.get("tests", [])}
-        w.writerow([student, res["score"], res["max_score"], *[by_id.get(q.id, 0.0) for q in questions]])
-    write_atomic(path, buf.getvalue())
+        points = [res.questions[q.id].points if q.id in res.questions else 0.0 for q in questions]
+        review = " ".join(q.id for q in res.flagged)
+        w.writerow([csv_cell(c) for c in [student, res.score, res.max_score, *points, res.status, review]])
+    return buf.getvalue()
 
 
-def update_gradebook(db_path: Path, assignment: str, questions: list[Question], rows: dict[str, dict]) -> None:
+def write_grades_csv(path: Path, rows: dict[str, StudentResult], questions: list[Question]) -> None:
+    """Write :func:`grades_csv` atomically."""
+    write_atomic(path, grades_csv(rows, questions))
+
+
+def update_gradebook(db_path: Path, assignment: str, questions: list[Question],
+                     rows: dict[str, StudentResult]) -> None:
     """Create/update the assignment, notebooks, grade cells, students and submissions; set auto scores.
+
+    Atomic: the update is made on a copy of the database that then replaces it (``os.replace``),
+    so a kill at any moment leaves either the old or the new gradebook.
 
     Grade cells are the questions' hidden-test cells (``grade_id`` == question id), so the
     gradebook lines up with nbgrader's own autograde of the same notebooks.
     """
-    from nbgrader.api import Gradebook, MissingEntry
-
     # nbgrader runs the `alembic` script of its own environment: make it findable
     bindir = os.path.dirname(sys.executable)
     if bindir not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
     db_path = Path(db_path)
     db_path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{db_path.name}.", dir=db_path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        if db_path.exists():
+            shutil.copyfile(db_path, tmp)
+        else:
+            tmp.unlink()
+        _update(tmp, assignment, questions, rows)
+        os.replace(tmp, db_path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _update(db_path: Path, assignment: str, questions: list[Question], rows: dict[str, StudentResult]) -> None:
+    from nbgrader.api import Gradebook, MissingEntry
+
     with warnings.catch_warnings(), Gradebook(f"sqlite:///{db_path}") as gb:
         warnings.simplefilter("ignore")  # SQLAlchemy notes from inside nbgrader's add_submission
         gb.update_or_create_assignment(assignment)
@@ -53,9 +97,8 @@ def update_gradebook(db_path: Path, assignment: str, questions: list[Question], 
                 gb.find_submission(assignment, student)
             except MissingEntry:
                 gb.add_submission(assignment, student)
-            by_id = {t["name"].rsplit("[", 1)[-1].rstrip("]"): t for t in res.get("tests", [])}
             for q in questions:
                 grade = gb.find_grade(q.id, q.notebook, assignment, student)
-                test = by_id.get(q.id)
-                grade.auto_score = float(test["score"]) if test else 0.0
+                qr = res.questions.get(q.id)
+                grade.auto_score = float(qr.points) if qr else 0.0
         gb.db.commit()

@@ -1,27 +1,31 @@
-"""Grade a class: discover, skip unchanged, grade in parallel, write results atomically."""
+"""Grade a class: discover, skip unchanged, grade in parallel with :func:`grade_student`, write results.
+
+Crash safety: the run holds ``<out>/.lock``; workers die with the run (``lifetime``); each
+student's folder, ``grades.csv`` and the gradebook are replaced atomically after every finished
+student, so a ``kill -9`` at any moment leaves a consistent, current state and a rerun resumes.
+
+Per student folder: ``result.json`` (the :class:`StudentResult`, also the resume cache),
+``results.json`` (Gradescope schema) and ``feedback.html``.
+"""
 from __future__ import annotations
 
 import concurrent.futures as cf
 import hashlib
 import json
 import multiprocessing as mp
-import os
-import tempfile
-import time
-import traceback
+import signal
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from autograder.assignments.base import GradingContext
-
 from . import feedback, gradebook, inputs, results, runner
+from .grade_student import GradeSpec, SandboxSpec, default_device, grade_student
+from .lifetime import OutputLock, die_with_parent
 from .progress import ClassProgress
-from .sandbox import Limits, probe_isolation
+from .sandbox import Limits
+from .student_result import StudentResult
 
 GRADING_DIR = Path(__file__).resolve().parent
 REPO_ROOT = GRADING_DIR.parents[1]
-# Folders of the checkout the sandbox needs: the interpreter's venv, the student package, data.
-SANDBOX_VISIBLE = {".venv", "arkit", "data"}
 
 PROFILE_LIMITS = {
     "ci": Limits(memory_mb=4096, cpu_s=1800, cell_timeout_s=300, call_timeout_s=60, notebook_timeout_s=1200),
@@ -47,7 +51,8 @@ class Config:
     force: bool = False
     keep_extra_cells: bool = True
     allow_namespaces: bool = True
-    progress: bool | None = None
+    progress: str | None = None  # bar | lines | none (None: bar on a terminal, else lines)
+    mapping: dict[str, str] | None = None  # submitted file name -> notebook stem (``--map``)
 
     def stems(self) -> list[str]:
         return sorted(p.stem for p in self.source_dir.glob("[0-9][0-9]_*.py"))
@@ -68,120 +73,163 @@ def fingerprint(cfg: Config) -> str:
 
 
 def hidden_paths(cfg: Config) -> list[str]:
-    """Folders covered by an empty tmpfs in the sandbox: everything secret or belonging to others."""
-    hide = [REPO_ROOT / e for e in os.listdir(REPO_ROOT) if e not in SANDBOX_VISIBLE and (REPO_ROOT / e).is_dir()]
-    hide += [cfg.source_dir, cfg.out]
-    hide.append(cfg.submissions if cfg.submissions.is_dir() else cfg.submissions.parent)
+    """Secret paths of this run: instructor sources, results, submissions, gradebook, questions module.
+
+    The sandbox sees an allow-list (``sandbox_view.build_view``: interpreter, packages, ``arkit``,
+    training data, its own folder) so none of these exists in there anyway; they are passed on so
+    that one lying inside a revealed folder is covered too. A path that contains a revealed folder
+    (e.g. the submissions zip lies next to the checkout) is never covered.
+    """
+    secret = [cfg.source_dir, cfg.out, cfg.submissions]
     if cfg.gradebook:
-        hide.append(cfg.gradebook.parent)
+        secret.append(cfg.gradebook)
     if cfg.questions_module and cfg.questions_module.endswith(".py"):
-        hide.append(Path(cfg.questions_module).resolve().parent)
-    unique = sorted({str(Path(p).resolve()) for p in hide if Path(p).is_dir()})
-    tmp = Path(tempfile.gettempdir()).resolve()  # the sandbox's own folder lives there
-    return [p for p in unique if p != "/" and not (tmp == Path(p) or Path(p) in tmp.parents)]
+        secret.append(Path(cfg.questions_module).resolve().parent)
+    return sorted({str(Path(p).resolve()) for p in secret if Path(p).exists()})
+
+
+def spec_from_config(cfg: Config, questions=None) -> GradeSpec:
+    """The trusted grading spec of a class run."""
+    qs = tuple(questions if questions is not None else runner.load_questions(cfg.assignment, cfg.questions_module))
+    return GradeSpec(cfg.assignment, cfg.source_dir, qs, cfg.profile, cfg.limits,
+                     SandboxSpec(tuple(hidden_paths(cfg)), cfg.allow_namespaces), cfg.seed,
+                     default_device(cfg.profile), cfg.keep_extra_cells)
+
+
+def discover(cfg: Config) -> list[inputs.Submission]:
+    """The submissions under ``cfg.submissions`` (``--map`` passed on when given)."""
+    if cfg.mapping:
+        return inputs.discover(cfg.submissions, cfg.assignment, cfg.stems(), mapping=cfg.mapping)
+    return inputs.discover(cfg.submissions, cfg.assignment, cfg.stems())
 
 
 # ------------------------------------------------------------------ per student
 _WORKER: dict = {}
 
 
-def _init_worker(cfg: Config, slots) -> None:
+def _init_worker(cfg: Config, slots, die: bool = True) -> None:
+    if die:
+        die_with_parent()
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    slot = slots.get() if slots is not None else 0
     _WORKER["cfg"] = cfg
-    _WORKER["slot"] = slots.get() if slots is not None else 0
-    _WORKER["questions"] = runner.load_questions(cfg.assignment, cfg.questions_module)
+    _WORKER["spec"] = spec_from_config(cfg).with_slot(slot)
 
 
-def grade_submission(sub: inputs.Submission, key: str) -> tuple[str, dict, str]:
-    """Grade one student in this process; writes their folder; returns (student, results, status)."""
-    cfg, slot, questions = _WORKER["cfg"], _WORKER["slot"], _WORKER["questions"]
-    start = time.monotonic()
-    folder = cfg.out / sub.student
+def write_student(folder: Path, result: StudentResult) -> None:
+    """The student's folder: feedback page, Gradescope results.json, then result.json (the cache) last."""
+    results.write_atomic(folder / "feedback.html", feedback.render(result))
+    results.write_atomic(folder / "results.json", results.dumps(results.gradescope(result)))
+    results.write_atomic(folder / "result.json", result.dumps())
+
+
+def grade_submission(sub: inputs.Submission, key: str) -> StudentResult:
+    """Grade one student in this process and write their folder."""
+    cfg, spec = _WORKER["cfg"], _WORKER["spec"]
+    result = grade_student(sub, spec, key=key)
+    write_student(cfg.out / sub.student, result)
+    return result
+
+
+def _cached(folder: Path, key: str) -> StudentResult | None:
     try:
-        ctx = GradingContext(cfg.assignment, cfg.profile, _device(cfg.profile), cfg.seed, "remote")
-        env = {"ARKIT_PROFILE": cfg.profile, "ARKIT_SEED": str(cfg.seed)}
-        kw = {"slot": slot, "env": env, "hide": hidden_paths(cfg), "allow_namespaces": cfg.allow_namespaces}
-        reports = []
-        for stem in cfg.stems():
-            qs = [q for q in questions if q.notebook == stem]
-            reports.append(runner.grade_notebook(stem, cfg.source_dir / f"{stem}.py", sub.notebooks.get(stem), qs,
-                                                 ctx, cfg.limits, kw, keep_extra_cells=cfg.keep_extra_cells))
-        for rep in reports:
-            rep.notes[:0] = [p for p in sub.problems]
-            sub.problems = []
-        extra = {"sandbox": probe_isolation(allow_namespaces=cfg.allow_namespaces).summary(), "key": key}
-        res = results.build_results(reports, time.monotonic() - start, extra)
-        results.write_atomic(folder / "feedback.html", feedback.render(sub.student, cfg.assignment, reports, res))
-        results.write_atomic(folder / "results.json", results.dumps(res))
-        return sub.student, res, "graded"
-    except Exception as exc:  # noqa: BLE001 - one student's failure never stops the class
-        res = {"score": 0.0, "max_score": float(sum(q.points for q in questions)), "tests": [],
-               "execution_time": round(time.monotonic() - start, 2),
-               "output": f"internal grader error, please tell the instructor: {type(exc).__name__}: {exc}",
-               "extra_data": {"traceback": traceback.format_exc()[-3000:]}}
-        results.write_atomic(folder / "results.json", results.dumps(res))
-        return sub.student, res, "failed"
-
-
-def _device(profile: str) -> str:
-    from arkit.profiles import default_device
-
-    return default_device(profile)
-
-
-def _cached(folder: Path, key: str) -> dict | None:
-    try:
-        res = json.loads((folder / "results.json").read_text())
-    except (OSError, ValueError):
+        res = StudentResult.loads((folder / "result.json").read_text())
+    except (OSError, ValueError, KeyError, TypeError):
         return None
-    return res if res.get("extra_data", {}).get("key") == key else None
+    return res if res.key == key else None
+
+
+def _failed(spec: GradeSpec, sub: inputs.Submission, key: str, exc: BaseException) -> StudentResult:
+    res = spec.empty_result(sub.student)
+    res.status, res.key = "failed", key
+    res.output = f"internal grader error (a grading worker died): {type(exc).__name__}: {exc}"
+    for q in res.questions.values():
+        q.status, q.message = "grader_error", "not graded: the grader failed (not your fault)"
+    return res
 
 
 # ------------------------------------------------------------------ the class
-def run(cfg: Config) -> dict[str, dict]:
-    """Grade every submission; returns student -> results dict (also written to ``cfg.out``)."""
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during a run; ``rows`` holds what was saved."""
+
+    def __init__(self, rows: dict[str, StudentResult]):
+        super().__init__()
+        self.rows = rows
+
+
+def run(cfg: Config, progress: ClassProgress | None = None) -> dict[str, StudentResult]:
+    """Grade every submission; returns student -> :class:`StudentResult` (also written to ``cfg.out``).
+
+    Raises :class:`~autograder.grading.lifetime.LockedError` when another run writes to ``cfg.out``
+    and :class:`Interrupted` on Ctrl-C (everything finished so far is saved).
+    """
     questions = runner.load_questions(cfg.assignment, cfg.questions_module)
-    cfg.out.mkdir(parents=True, exist_ok=True)
-    subs = inputs.discover(cfg.submissions, cfg.assignment, cfg.stems())
+    with OutputLock(cfg.out):
+        return _run(cfg, questions, progress)
+
+
+def _run(cfg: Config, questions, progress: ClassProgress | None) -> dict[str, StudentResult]:
+    subs = discover(cfg)
     base_key = fingerprint(cfg)
-    rows: dict[str, dict] = {}
+    rows: dict[str, StudentResult] = {}
     todo = []
-    bar = ClassProgress(len(subs), cfg.progress)
+    bar = progress or ClassProgress(len(subs), cfg.progress)
+    bar.total = len(subs)
     for sub in subs:
         key = hashlib.sha256((base_key + sub.digest()).encode()).hexdigest()
         cached = None if cfg.force else _cached(cfg.out / sub.student, key)
         if cached is not None:
             rows[sub.student] = cached
-            bar.update("skipped")
+            bar.update("skipped", sub.student)
         else:
             todo.append((sub, key))
+
+    def finished(res: StudentResult) -> None:
+        rows[res.student] = res
+        gradebook.write_grades_csv(cfg.out / "grades.csv", rows, questions)
+        if cfg.gradebook is not None:
+            gradebook.update_gradebook(cfg.gradebook, cfg.assignment, questions, {res.student: res})
+        bar.update("failed" if res.status == "failed" else "graded", res.student, res.score, res.max_score,
+                   res.execution_time_s)
+
+    if rows:
+        gradebook.write_grades_csv(cfg.out / "grades.csv", rows, questions)
+        if cfg.gradebook is not None:
+            gradebook.update_gradebook(cfg.gradebook, cfg.assignment, questions, rows)
     try:
         if cfg.workers <= 1 or len(todo) <= 1:
-            _init_worker(cfg, None)
+            _init_worker(cfg, None, die=False)
             for sub, key in todo:
-                student, res, status = grade_submission(sub, key)
-                rows[student] = res
-                bar.update(status)
+                finished(grade_submission(sub, key))
         else:
-            ctx = mp.get_context("spawn")
-            slots = ctx.Queue()
-            for i in range(cfg.workers):
-                slots.put(i)
-            with cf.ProcessPoolExecutor(cfg.workers, mp_context=ctx, initializer=_init_worker,
-                                        initargs=(cfg, slots)) as pool:
-                futures = {pool.submit(grade_submission, sub, key): sub for sub, key in todo}
-                for fut in cf.as_completed(futures):
-                    try:
-                        student, res, status = fut.result()
-                    except Exception as exc:  # noqa: BLE001 - a worker died
-                        student, status = futures[fut].student, "failed"
-                        res = {"score": 0.0, "max_score": float(sum(q.points for q in questions)), "tests": [],
-                               "output": f"internal grader error: {exc}", "execution_time": 0.0}
-                    rows[student] = res
-                    bar.update(status)
+            _run_pool(cfg, questions, todo, finished)
+    except KeyboardInterrupt:
+        raise Interrupted(rows) from None
     finally:
         bar.close()
-        if rows:
-            gradebook.write_grades_csv(cfg.out / "grades.csv", rows, questions)
-            if cfg.gradebook is not None:
-                gradebook.update_gradebook(cfg.gradebook, cfg.assignment, questions, rows)
     return rows
+
+
+def _run_pool(cfg: Config, questions, todo, finished) -> None:
+    ctx = mp.get_context("spawn")
+    slots = ctx.Queue()
+    for i in range(cfg.workers):
+        slots.put(i)
+    spec = spec_from_config(cfg, questions)
+    pool = cf.ProcessPoolExecutor(cfg.workers, mp_context=ctx, initializer=_init_worker, initargs=(cfg, slots))
+    try:
+        futures = {pool.submit(grade_submission, sub, key): (sub, key) for sub, key in todo}
+        for fut in cf.as_completed(futures):
+            try:
+                res = fut.result()
+            except Exception as exc:  # noqa: BLE001 - a worker died
+                sub, key = futures[fut]
+                res = _failed(spec, sub, key, exc)
+                write_student(cfg.out / sub.student, res)
+            finished(res)
+    except BaseException:
+        for proc in list(getattr(pool, "_processes", {}).values()):
+            proc.kill()  # their sandboxes die with them (PR_SET_PDEATHSIG)
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)

@@ -1,4 +1,4 @@
-"""Gradescope ``results.json`` and crash-safe file writes.
+"""Gradescope ``results.json`` (a writer of :class:`StudentResult`) and crash-safe file writes.
 
 Schema (Gradescope autograder specification): top level ``score``,
 ``max_score``, ``execution_time`` (s), ``output`` (text), ``tests``: list of
@@ -11,7 +11,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from .runner import NotebookReport, Outcome
+from .student_result import REVIEW, QuestionResult, StudentResult, json_safe
 
 
 def write_atomic(path: Path, data: bytes | str) -> None:
@@ -33,31 +33,27 @@ def write_atomic(path: Path, data: bytes | str) -> None:
         raise
 
 
-def test_entry(o: Outcome, visibility: str = "visible") -> dict:
-    status = "passed" if o.result.passed else "failed"
-    return {"name": f"{o.question.notebook}: {o.question.title or o.question.id} [{o.question.id}]",
-            "score": o.points, "max_score": float(o.question.points), "status": status,
-            "output": o.result.message, "visibility": visibility}
+def test_entry(q: QuestionResult, visibility: str = "visible") -> dict:
+    """One Gradescope test; ``extra_data`` carries the question id and status (never parse ``name``)."""
+    output = q.message + "".join(f"\n[{f}]" for f in q.flags if q.status == REVIEW)
+    return {"name": f"{q.notebook}: {q.title or q.id} [{q.id}]", "score": q.points,
+            "max_score": float(q.max_points), "status": "passed" if q.passed else "failed",
+            "output": output, "visibility": visibility,
+            "extra_data": {"question_id": q.id, "status": q.status}}
 
 
-def build_results(reports: list[NotebookReport], execution_time: float, extra: dict | None = None,
-                  pending: list | None = None) -> dict:
-    """The Gradescope dict for one student; ``pending`` questions (not graded yet) count 0 and say so."""
-    tests, lines = [], []
-    for rep in reports:
-        tests += [test_entry(o) for o in rep.outcomes]
-        lines += [f"[{rep.stem}] {n}" for n in rep.notes + rep.cell_errors]
-    for q in pending or []:
-        tests.append({"name": f"{q.notebook}: {q.title or q.id} [{q.id}]", "score": 0.0,
-                      "max_score": float(q.points), "status": "failed", "visibility": "visible",
-                      "output": "not graded (the grader stopped before this question: time limit)"})
-    out = {"score": round(sum(t["score"] for t in tests), 4),
-           "max_score": float(sum(t["max_score"] for t in tests)),
-           "execution_time": round(execution_time, 2),
+def gradescope(result: StudentResult) -> dict:
+    """The Gradescope ``results.json`` dict rendering ``result`` (pending questions count 0 and say so)."""
+    lines = [result.output] if result.output else []
+    for stem in sorted(set(result.notes) | set(result.cell_errors)):
+        prefix = f"[{stem}] " if stem else ""
+        lines += [prefix + n for n in result.notes.get(stem, []) + result.cell_errors.get(stem, [])]
+    out = {"score": result.score, "max_score": result.max_score,
+           "execution_time": round(result.execution_time_s, 2),
            "output": "\n".join(lines) or "all notebooks ran",
-           "tests": tests}
-    if extra:
-        out["extra_data"] = extra
+           "tests": [test_entry(q) for q in result.questions.values()],
+           "extra_data": {"sandbox": json_safe(result.sandbox), "key": result.key, "status": result.status,
+                          "student": result.student}}
     return out
 
 

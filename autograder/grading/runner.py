@@ -22,15 +22,34 @@ MAX_RESTARTS = 2
 
 @dataclass
 class Outcome:
-    """One graded question."""
+    """One graded question.
+
+    ``status`` is a :mod:`~autograder.grading.student_result` status when the runner knows
+    better than the check (``not_submitted``, ``error``); ``None`` lets the spine decide.
+    """
 
     question: base.Question
     result: CheckResult
     elapsed_s: float = 0.0
+    status: str | None = None
 
     @property
     def points(self) -> float:
         return round(self.result.score * self.question.points, 4)
+
+
+@dataclass
+class CellError:
+    """A notebook cell that failed in the student's run.
+
+    ``origin``: ``instructor`` (a locked cell: the grader's problem), ``student``, ``stub`` or
+    ``extra``; ``index``: position among the cells that ran; ``message``: what the student reads.
+    """
+
+    index: int
+    origin: str
+    grade_id: str
+    message: str
 
 
 @dataclass
@@ -40,6 +59,14 @@ class NotebookReport:
     notes: list[str] = field(default_factory=list)
     cell_errors: list[str] = field(default_factory=list)
     run_time_s: float = 0.0
+    failed_cells: list[CellError] = field(default_factory=list)
+    # question id -> index of the last cell that runs before the question's test cell
+    question_position: dict[str, int] = field(default_factory=dict)
+
+    def errors_before(self, qid: str) -> list[CellError]:
+        """Failed cells that ran before the test cell of ``qid`` (all of them if unknown)."""
+        pos = self.question_position.get(qid)
+        return [c for c in self.failed_cells if pos is None or c.index <= pos]
 
 
 def load_questions(assignment: str, module: str | None = None) -> list[base.Question]:
@@ -60,8 +87,30 @@ def load_questions(assignment: str, module: str | None = None) -> list[base.Ques
     return base.questions(assignment)
 
 
-def _fail_all(questions, message: str) -> list[Outcome]:
-    return [Outcome(q, CheckResult.fail(q.id, message)) for q in questions]
+def _fail_all(questions, message: str, status: str = "error") -> list[Outcome]:
+    return [Outcome(q, CheckResult.fail(q.id, message), status=status) for q in questions]
+
+
+def question_positions(instructor, merged: merge.Merged) -> dict[str, int]:
+    """question id (test cell grade_id) -> index in ``merged.cells`` of the last cell before it.
+
+    Every non-test instructor code cell yields exactly one non-extra merged cell, in order; -1 when
+    nothing runs before the test cell."""
+    nonextra = [c for c in merged.cells if c.origin != "extra"]
+    out, k = {}, 0
+    for cell in instructor.cells:
+        if cell.cell_type != "code":
+            continue
+        meta = cell.get("metadata", {}).get("nbgrader") or {}
+        if meta.get("grade") and not meta.get("solution"):
+            gid = meta.get("grade_id", "")
+            last = nonextra[k - 1].index if 0 < k <= len(nonextra) else -1
+            following = [c.index for c in merged.cells if c.origin == "extra" and c.index > last
+                         and (k >= len(nonextra) or c.index < nonextra[k].index)]
+            out[gid] = max([last, *following])
+        else:
+            k += 1
+    return out
 
 
 class NotebookRun:
@@ -71,6 +120,7 @@ class NotebookRun:
         self.merged, self.limits, self.kw = merged, limits, sandbox_kw
         self.skip: set[int] = set()
         self.errors: dict[int, str] = {}
+        self.cells = {c.index: c for c in merged.cells}
         self.sandbox: Sandbox | None = None
         self.restarts = 0
 
@@ -129,19 +179,26 @@ def grade_notebook(stem: str, instructor_path: Path, student_data: bytes | None,
         return report
 
     if student_data is None:
-        return finish(_fail_all(questions, f"notebook {stem}.ipynb was not submitted"))
+        return finish(_fail_all(questions, f"notebook {stem}.ipynb was not submitted", "not_submitted"))
     try:
-        merged = merge.merge(merge.read_instructor(instructor_path), merge.read_submission(student_data),
-                             stem, keep_extra_cells)
+        instructor = merge.read_instructor(instructor_path)
+    except Exception as exc:  # noqa: BLE001 - the instructor's source is the grader's problem
+        return finish(_fail_all(questions, f"the grader could not read its copy of {stem} "
+                                f"({type(exc).__name__}: {exc})", "grader_error"))
+    try:
+        merged = merge.merge(instructor, merge.read_submission(student_data), stem, keep_extra_cells)
     except merge.SubmissionError as exc:
         return finish(_fail_all(questions, str(exc)))
     report.notes.extend(merged.notes)
+    report.question_position = question_positions(instructor, merged)
     run = NotebookRun(merged, limits, sandbox_kw)
     try:
         try:
             run.start()
         except SandboxError as exc:
             report.cell_errors.extend(run.errors.values())
+            report.failed_cells = [CellError(i, run.cells[i].origin, run.cells[i].grade_id, run.errors[i])
+                                   for i in sorted(run.errors) if i in run.cells]
             return finish(_fail_all(questions, f"the notebook could not be run: {exc}"))
         for q in questions:
             if run.sandbox is None or not run.sandbox.alive():
@@ -152,6 +209,8 @@ def grade_notebook(stem: str, instructor_path: Path, student_data: bytes | None,
                     continue
             finish([_grade_one(q, run.sandbox, ctx, limits)])
         report.cell_errors.extend(run.errors[i] for i in sorted(run.errors))
+        report.failed_cells = [CellError(i, run.cells[i].origin, run.cells[i].grade_id, run.errors[i])
+                               for i in sorted(run.errors) if i in run.cells]
     finally:
         run.close()
     report.run_time_s = round(time.monotonic() - start, 2)

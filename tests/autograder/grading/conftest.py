@@ -26,7 +26,15 @@ def read_results(out: Path, student: str) -> dict:
 
 
 def by_question(res: dict) -> dict[str, dict]:
-    return {t["name"].rsplit("[", 1)[-1].rstrip("]"): t for t in res["tests"]}
+    """Gradescope tests keyed by question id (from ``extra_data``, never parsed from the display name)."""
+    return {t["extra_data"]["question_id"]: t for t in res["tests"]}
+
+
+def read_student(out: Path, student: str):
+    """The typed :class:`StudentResult` the pipeline wrote for ``student``."""
+    from autograder.grading.student_result import StudentResult
+
+    return StudentResult.loads((out / student / "result.json").read_text())
 
 
 @pytest.fixture(scope="session")

@@ -30,18 +30,14 @@ def graded(tmp_path_factory):
     return students, rows, out
 
 
-def _tests(res):
-    return {t["name"].rsplit("[", 1)[-1].rstrip("]"): t for t in res["tests"]}
-
-
 def test_solution_full_marks_blank_zero(graded):
     """Does the pipeline agree with nbgrader: the solution earns everything, the stubs nothing?"""
     _, rows, out = graded
     sol, blank = rows["solution"], rows["blank"]
-    lost = {k: t["output"] for k, t in _tests(sol).items() if t["score"] < t["max_score"]}
+    lost = {k: q.message for k, q in sol.questions.items() if q.points < q.max_points}
     assert not lost, f"solution lost points: {lost}"
-    assert sol["max_score"] >= 100
-    assert blank["score"] == 0, {k: t["score"] for k, t in _tests(blank).items() if t["score"]}
+    assert sol.max_score >= 100
+    assert blank.score == 0, {k: q.points for k, q in blank.questions.items() if q.points}
     assert (out / "solution" / "feedback.html").exists() and (out / "grades.csv").exists()
     assert json.loads((out / "blank" / "results.json").read_text())["score"] == 0
 
@@ -51,11 +47,11 @@ def test_one_bug_students_lose_the_right_points(graded, mutation):
     """Does each one-bug submission fail the question its bug breaks, with a message naming it,
     and earn nothing for the notebooks it did not submit?"""
     _, rows, _ = graded
-    res = _tests(rows[mutation.student])
+    res = rows[mutation.student].questions
     qid, word = EXPECTED_FAILURES[mutation.student]
-    assert res[qid]["score"] < res[qid]["max_score"]
-    assert word in res[qid]["output"].lower(), res[qid]["output"]
-    others = [t for t in res.values() if not t["name"].startswith(mutation.notebook)]
-    assert others and all(t["score"] == 0 for t in others)
-    earned = sum(t["score"] for t in res.values())
-    assert 0 < earned < sum(t["max_score"] for t in res.values() if t["name"].startswith(mutation.notebook))
+    assert res[qid].points < res[qid].max_points
+    assert word in res[qid].message.lower(), res[qid].message
+    others = [q for q in res.values() if q.notebook != mutation.notebook]
+    assert others and all(q.points == 0 and q.status == "not_submitted" for q in others)
+    earned = sum(q.points for q in res.values())
+    assert 0 < earned < sum(q.max_points for q in res.values() if q.notebook == mutation.notebook)

@@ -33,8 +33,9 @@ def test_scores_csv_and_feedback(graded):
     assert bob["score"] == 5.0 and "not autoregressive" in by_question(bob)["fx_model_test"]["output"]
     for t in alice["tests"]:
         assert set(t) >= {"name", "score", "max_score", "status", "output", "visibility"}
-    assert (out / "grades.csv").read_text().splitlines()[1:] == ["alice,8.0,8.0,2.0,3.0,3.0",
-                                                               "bob,5.0,8.0,2.0,3.0,0.0"]
+    assert (out / "grades.csv").read_text().splitlines() == [
+        "student,score,max_score,fx_square_test,fx_mask_test,fx_model_test,status,review",
+        "alice,8.0,8.0,2.0,3.0,3.0,graded,", "bob,5.0,8.0,2.0,3.0,0.0,graded,"]
     page = (out / "bob" / "feedback.html").read_text()
     assert "not autoregressive" in page and "5 / 8" in page
 
