@@ -170,8 +170,8 @@ def grade_in_notebook(assignment: str, qid: str):
     with warnings.catch_warnings(), contextlib.redirect_stderr(sink):
         warnings.simplefilter("ignore")
         result = grade_question(question, objects, context_from_env(assignment))
-    print(f"{question.title or question.id}: {result.message}")
+    print(f"{question.title or question.id}: {result.text()}")  # hint only at ARKIT_HINT_LEVEL=fix
     earned = round(result.score * question.points, 4)
     if earned <= 0:
-        raise AssertionError(f"[{question.id}] {result.message}")
+        raise AssertionError(f"{question.title or question.id}: {result.text()}")
     return earned

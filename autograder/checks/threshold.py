@@ -233,5 +233,9 @@ def check_threshold(param_fn: Callable, assignment: str, dataset: str, question:
             f"{format_nll(thr)}, partial credit down to {format_nll(loose)} ({profile} profile)")
     if score >= 1.0:
         return CheckResult(name, True, 1.0, text, details)
-    hint = " Train longer or check your model." if score > 0 else " Your model is far from the target: check it learns."
-    return CheckResult(name, False, score, text + "." + hint, details)
+    if score > 0:
+        cause, hint = "above the full-credit level (partial credit)", "train longer or check your model"
+    else:
+        cause, hint = ("above the level that earns any credit: the model is far from the target",
+                       "check that your model learns (its training loss should fall well below the first epochs')")
+    return CheckResult(name, False, score, f"{text}: {cause}.", details, hint=hint)

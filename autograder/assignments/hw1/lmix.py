@@ -100,15 +100,15 @@ def _well_formed(name: str, s: torch.Tensor, n: int, channels: int) -> CheckResu
     if s.dtype != torch.int64:
         return CheckResult.fail(name, f"expected dtype int64 pixel values, got {s.dtype}")
     if int(s.min()) < 0 or int(s.max()) > 255:
-        return CheckResult.fail(name, f"values must lie in 0..255, got {int(s.min())}..{int(s.max())}: "
-                                      "round (x + 1) * 255 / 2 and clamp")
+        return CheckResult.fail(name, f"values must lie in 0..255, got {int(s.min())}..{int(s.max())}",
+                                hint="round (x + 1) * 255 / 2 and clamp")
     return None
 
 
 def _gof_fail(name: str, what: str, stats: dict, hint: str) -> CheckResult:
     return CheckResult.fail(name, f"{what}: the samples do not follow the mixture (chi-square "
                                   f"{stats['statistic']:.0f} with {stats['dof']} degrees of freedom, "
-                                  f"p = {stats['p_value']:.1e}). {hint}", **stats)
+                                  f"p = {stats['p_value']:.1e})", hint=hint, **stats)
 
 
 def _one_channel_part(sampler, ctx: GradingContext) -> CheckResult:
@@ -132,7 +132,8 @@ def _one_channel_part(sampler, ctx: GradingContext) -> CheckResult:
     frac = float((s == 77).double().mean())
     if frac < 0.9:
         return CheckResult.fail(name, f"a component centred on value 77 with log_scale -7 gave 77 only "
-                                      f"{100 * frac:.0f}% of the time (expected ~97%): value v sits at 2v/255 - 1")
+                                      f"{100 * frac:.0f}% of the time (expected ~97%)",
+                                hint="value v sits at 2v/255 - 1")
     return CheckResult.ok(name, f"{len(PROBES_1CH)} one-channel mixtures match (chi-square on {n} samples)")
 
 

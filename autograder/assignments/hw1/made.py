@@ -81,13 +81,16 @@ def _grade_masked_linear(objects: Mapping[str, Any], ctx: GradingContext) -> Che
         parts["gradients"].append(grad.shape == w.shape and torch.allclose(grad.double(), expected_grad.double(), atol=1e-4))
         parts["buffer"].append(float(is_buffer) == 1.0)
     messages = {
-        "output": "the output is not F.linear(x, weight * mask, bias): apply the mask to the weight in forward()",
-        "weights": "the weights changed: never overwrite self.weight with the masked weights; multiply in forward()",
-        "gradients": "gradients of the weight are wrong: masked weights must get exactly zero gradient and the others "
-                     "the usual one (multiply weight * mask inside forward(), do not detach)",
-        "buffer": "the mask is not a buffer: use self.register_buffer('mask', ...) and copy into it in set_mask()",
+        "output": ("the output is not F.linear(x, weight * mask, bias)", "apply the mask to the weight in forward()"),
+        "weights": ("the weights changed after a forward pass",
+                    "never overwrite self.weight with the masked weights; multiply in forward()"),
+        "gradients": ("gradients of the weight are wrong: masked weights must get exactly zero gradient and the "
+                      "others the usual one", "multiply weight * mask inside forward(), do not detach"),
+        "buffer": ("the mask is not a buffer",
+                   "use self.register_buffer('mask', ...) and copy into it in set_mask()"),
     }
-    results = [CheckResult.ok(f"masked_linear.{k}") if all(v) else CheckResult.fail(f"masked_linear.{k}", messages[k])
+    results = [CheckResult.ok(f"masked_linear.{k}") if all(v) else
+               CheckResult.fail(f"masked_linear.{k}", messages[k][0], hint=messages[k][1])
                for k, v in parts.items()]
     return combine("made_masked_linear_test", results)
 
@@ -125,14 +128,18 @@ def _threshold(objects, ctx: GradingContext, question: str, dataset: str, name: 
 
     result = check_threshold(objects[name], ASSIGNMENT, dataset, question, likelihood, profile=ctx.profile,
                              max_examples=HELDOUT_LIMIT.get(ctx.profile))
+    result.label = dataset  # what the student reads before this part's message
     measured = result.details.get("nats_per_dim")
     if measured is None:
         return result
     record_measurement(question, dataset, float(measured))
     uniform = math.log(NUM_VALUES[dataset])
     if not result.passed and measured >= uniform:
-        return CheckResult.fail(result.name, f"{result.message} Not better than a uniform distribution "
-                                             f"({uniform:.4f} nats/dim): the model has not learned.", **result.details)
+        failed = CheckResult.fail(result.name, f"{result.message.rstrip('.')}. Not better than a uniform distribution "
+                                             f"({uniform:.4f} nats/dim): the model has not learned.",
+                                hint=result.hint, **result.details)
+        failed.label = dataset
+        return failed
     return result
 
 
@@ -190,26 +197,29 @@ def _inpaint_once(fn, x: torch.Tensor, missing: torch.Tensor, seed: int, label: 
     num_vars, num_missing = flat.shape[1], int(missing.sum())
     done, order = run(with_missing(flat, 0), seed)
     if not torch.all((done == 0) | (done == 1)):
-        return CheckResult.fail(name, "completed pixels are not binary (0/1): sample values, do not return probabilities")
+        return CheckResult.fail(name, "completed pixels are not binary (0/1)",
+                                hint="sample values, do not return probabilities")
     if not torch.equal(done[:, ~missing], flat[:, ~missing]):
-        return CheckResult.fail(name, "visible pixels were changed: copy x and overwrite only the missing pixels")
+        return CheckResult.fail(name, "visible pixels were changed", hint="copy x and overwrite only the missing pixels")
     if order.numel() != num_vars or not torch.equal(order.sort().values, torch.arange(num_vars)):
         return CheckResult.fail(name, "the returned order is not a permutation of range(D)")
     if not bool(missing[order[num_vars - num_missing:]].all()):
         return CheckResult.fail(name, "the order does not put every missing pixel after all visible ones: "
                                       "then p(missing | visible) is not what the model computes")
     if not torch.equal(run(with_missing(flat, 1), seed)[0], done):
-        return CheckResult.fail(name, "the completion depends on the values given at missing pixels: sample the "
-                                      "missing pixels one by one in the order, each conditioned only on visible and "
-                                      "already sampled pixels")
+        return CheckResult.fail(name, "the completion depends on the values given at missing pixels",
+                                hint="sample the missing pixels one by one in the order, each conditioned only on "
+                                     "visible and already sampled pixels")
     if torch.equal(run(with_missing(flat, 0), seed + 1)[0][:, missing], done[:, missing]):
-        return CheckResult.fail(name, "the same completion for two different seeds: sample the missing pixels "
-                                      "(e.g. torch.multinomial with a Generator seeded by `seed`)")
+        return CheckResult.fail(name, "the same completion for two different seeds: the missing pixels are not sampled",
+                                hint="sample the missing pixels (e.g. torch.multinomial with a Generator seeded "
+                                     "by `seed`)")
     if flat.shape[0] > 1:                     # other visible pixels (images rolled by one), same seed
         other = run(with_missing(torch.roll(flat, 1, dims=0), 0), seed)[0]
         if torch.equal(other[:, missing], done[:, missing]):
-            return CheckResult.fail(name, "the completion ignores the visible pixels: condition on them (they come "
-                                          "first in the order) instead of sampling the missing region on its own")
+            return CheckResult.fail(name, "the completion ignores the visible pixels",
+                                    hint="condition on them (they come first in the order) instead of sampling "
+                                         "the missing region on its own")
     return CheckResult.ok(name, f"{label}: visible pixels kept, missing pixels sampled last")
 
 

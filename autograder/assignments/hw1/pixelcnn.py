@@ -36,6 +36,7 @@ def _threshold(param_fn, ctx: GradingContext, question: str, dataset: str, condi
                              max_examples=_max_examples(ctx), conditional=conditional)
     if "nats_per_dim" in result.details:
         record_measurement(question, dataset, result.details["nats_per_dim"])
+    result.label = dataset  # what the student reads before this part's message
     return result
 
 
@@ -59,39 +60,44 @@ def grade_mask(objects: Mapping[str, Any], ctx: GradingContext) -> CheckResult:
 CONV_CONFIGS = (("A", 1, 4, 3, 1), ("B", 4, 4, 5, 1), ("A", 3, 6, 3, 3), ("B", 6, 9, 5, 3), ("B", 4, 2, 1, 1))
 
 
-def _conv_problem(r: Mapping[str, Any], x: torch.Tensor, config) -> str | None:
-    """What is wrong with one ``masked_conv_probe`` report (None if nothing)."""
+def _conv_problem(r: Mapping[str, Any], x: torch.Tensor, config) -> tuple[str, str] | None:
+    """(cause, hint) of what is wrong with one ``masked_conv_probe`` report (None if nothing)."""
     from autograder.reference.masks import pixelcnn_mask
 
     t, cin, cout, k, cc = config
     where = f" (MaskedConv2d({t!r}, {cin}, {cout}, {k}, color_channels={cc}))"
     if not isinstance(r, Mapping) or not all(isinstance(r.get(key), torch.Tensor) for key in
                                              ("out", "weight", "bias", "weight_after", "weight_grad")):
-        return "the probe did not return the expected tensors" + where
+        return "the probe did not return the expected tensors" + where, "do not change the probe cell"
     mask = pixelcnn_mask(k, t, cin, cout, cc).double()
     w, b, xd = r["weight"].double(), r["bias"].double(), x.double()
     if tuple(w.shape) != (cout, cin, k, k):
-        return f"weight shaped {tuple(w.shape)}, expected {(cout, cin, k, k)}: pass the arguments to nn.Conv2d" + where
+        return (f"weight shaped {tuple(w.shape)}, expected {(cout, cin, k, k)}" + where,
+                "pass the arguments on to nn.Conv2d")
     want = F.conv2d(xd, w * mask, b, padding=k // 2)
     out = r["out"].double()
     if tuple(out.shape) != tuple(want.shape):
-        return f"output shaped {tuple(out.shape)}, expected {tuple(want.shape)}: use padding=kernel_size // 2" + where
+        return (f"output shaped {tuple(out.shape)}, expected {tuple(want.shape)} (same height and width as the input)"
+                + where, "use padding=kernel_size // 2")
     if not torch.equal(r["weight_after"], r["weight"]):
-        return "forward() changed self.weight: never overwrite the weights, multiply by the mask in forward" + where
+        return ("forward() changed self.weight" + where,
+                "never overwrite the weights: multiply by the mask in forward")
     if not torch.allclose(out, want, atol=1e-4, rtol=1e-4):
         if k > 1 and torch.allclose(out, F.conv2d(xd, w, b, padding=k // 2), atol=1e-4, rtol=1e-4):
-            return "the mask is not applied: forward must use F.conv2d(x, self.weight * self.mask, ...)" + where
+            return ("the mask is not applied: the output equals the unmasked convolution" + where,
+                    "forward must use F.conv2d(x, self.weight * self.mask, ...)")
         err = float((out - want).abs().max())
-        return f"output differs from F.conv2d(x, weight * mask, bias) by up to {err:.3g}: use the mask of pixelcnn_mask" + where
+        return (f"output differs from F.conv2d(x, weight * mask, bias) by up to {err:.3g}" + where,
+                "use the mask of pixelcnn_mask")
     leak = r["weight_grad"].double()[mask == 0].abs()
     if leak.numel() and float(leak.max()) > 0:
-        return "masked weight taps receive gradients: apply the mask inside forward" + where
+        return "masked weight taps receive gradients" + where, "apply the mask inside forward"
     if not bool(r.get("mask_is_buffer", torch.tensor(False))):
-        return "the mask is not a buffer: use self.register_buffer('mask', ...)" + where
+        return "the mask is not a buffer" + where, "use self.register_buffer('mask', ...)"
     expected = cout * cin * k * k + cout
     if int(r.get("num_parameters", torch.tensor(expected))) != expected:
-        return (f"{int(r['num_parameters'])} trainable parameters instead of {expected}: the mask must be a "
-                "buffer, not an nn.Parameter") + where
+        return (f"{int(r['num_parameters'])} trainable parameters instead of {expected}: the mask is trained"
+                + where, "the mask must be a buffer, not an nn.Parameter")
     return None
 
 
@@ -106,8 +112,8 @@ def grade_conv(objects: Mapping[str, Any], ctx: GradingContext) -> CheckResult:
         if problem:
             problems.append(problem)
     if problems:
-        return CheckResult.fail("pixelcnn_conv", problems[0], score=1 - len(problems) / len(CONV_CONFIGS),
-                                problems=problems)
+        return CheckResult.fail("pixelcnn_conv", problems[0][0], score=1 - len(problems) / len(CONV_CONFIGS),
+                                hint=problems[0][1], problems=[p[0] for p in problems])
     return CheckResult.ok("pixelcnn_conv", f"MaskedConv2d is right on {len(CONV_CONFIGS)} configurations")
 
 
@@ -220,8 +226,9 @@ def check_class_used(model, num_classes: int, seed: int = 0, batch: int = 4) -> 
     if same:
         what = "any class" if len(same) == num_classes - 1 else f"classes {same} (vs class 0)"
         return CheckResult.fail("conditional.class_used",
-                                f"the logits do not change with {what}: add the class bias V onehot(y) to every "
-                                "hidden layer", score=1 - len(same) / (num_classes - 1))
+                                f"the logits do not change with {what}: the model ignores the class",
+                                score=1 - len(same) / (num_classes - 1),
+                                hint="add the class bias V onehot(y) to every hidden layer")
     return CheckResult.ok("conditional.class_used", f"the logits change with each of the {num_classes} classes")
 
 
@@ -257,19 +264,20 @@ def check_completion(complete, images: torch.Tensor, start_row: int, seed: int =
         shape = tuple(a.shape) if isinstance(a, torch.Tensor) else type(a).__name__
         return CheckResult.fail(name, f"the completion is {shape}, expected a tensor shaped {tuple(images.shape)}")
     if a.dtype.is_floating_point and not torch.equal(a, a.round()):
-        return CheckResult.fail(name, "the completion holds non-integer values: sample values, not probabilities")
+        return CheckResult.fail(name, "the completion holds non-integer values (probabilities?)",
+                                hint="sample values, do not return probabilities")
     a = a.long()
     if int(a.min()) < 0 or int(a.max()) > 1:
         return CheckResult.fail(name, f"values outside 0..1 (min {int(a.min())}, max {int(a.max())})")
     if not torch.equal(a[:, :, :start_row], zeros[:, :, :start_row]):
-        return CheckResult.fail(name, f"rows above start_row={start_row} were changed: keep the visible rows",
-                                score=0.0)
+        return CheckResult.fail(name, f"rows above start_row={start_row} were changed", score=0.0,
+                                hint="keep the visible rows as they are; sample only rows >= start_row")
     b = torch.as_tensor(complete(ones.clone(), start_row, seed)).long()
     c = torch.as_tensor(complete(zeros.clone(), start_row, seed + 1)).long()
     problems = []
     if not torch.equal(a, b):
         problems.append("with the same seed, inputs that differ only in the hidden rows gave different "
-                        "completions: the sampler reads pixels it should generate (or ignores `generator`)")
+                        "completions: the sampler reads pixels it should generate (or does not use `generator`)")
     if torch.equal(a, c):
         problems.append("two seeds gave identical completions: the hidden rows are not sampled")
     if problems:

@@ -75,7 +75,7 @@ def grade_thresholds(objects: Mapping[str, Any], ctx: GradingContext, qid: str, 
         measured = res.details.get("nats_per_dim")
         if measured is not None:
             record_measurement(qid, dataset, measured)
-        res.name = f"{qid}.{dataset}"
+        res.name, res.label = f"{qid}.{dataset}", dataset
         results.append(res)
     return _combined(qid, results)
 
@@ -104,7 +104,7 @@ def _combined(qid: str, results: list[CheckResult]) -> CheckResult:
     """combine() with a message that lists every part (passing ones too)."""
     out = combine(qid, results)
     if out.passed:
-        out.message = "; ".join(f"{r.name.split('.')[-1]}: {r.message}" for r in results)
+        out.message = "; ".join(f"{r.display_label}: {r.message}" for r in results)
     out.details["parts"] = {r.name: {"passed": r.passed, "score": r.score, **{
         k: v for k, v in r.details.items() if isinstance(v, (int, float, str, bool))}} for r in results}
     return out
@@ -139,14 +139,14 @@ def _valid_samples(name: str, s: torch.Tensor, probs: torch.Tensor, n: int) -> C
     if int(s.min()) < 0 or int(s.max()) >= V:
         return CheckResult.fail(
             name, f"samples must lie in 0..{V - 1}, got values from {int(s.min())} to {int(s.max())}: "
-                  "u can exceed the last cumulative sum when it is slightly below 1 (rounding); "
-                  "scale u by the last cumulative sum, or clamp the index")
+                  "u can exceed the last cumulative sum when it is slightly below 1 (rounding)",
+            hint="scale u by the last cumulative sum, or clamp the index")
     zero = probs[s] == 0
     if bool(zero.any()):
         bad = sorted(set(s[zero].tolist()))[:5]
-        return CheckResult.fail(name, f"values with probability 0 were sampled ({bad}, {int(zero.sum())} times): "
-                                      "value v must be returned only for F[v-1] <= u < F[v] "
-                                      "(an off-by-one in the index, or searchsorted with the wrong side)")
+        return CheckResult.fail(name, f"values with probability 0 were sampled ({bad}, {int(zero.sum())} times)",
+                                hint="value v must be returned only for F[v-1] <= u < F[v] "
+                                     "(an off-by-one in the index, or searchsorted with the wrong side)")
     return None
 
 
@@ -176,8 +176,9 @@ def _distribution_part(sampler, ctx: GradingContext) -> CheckResult:
                 name, f"samples do not follow probs (distribution {i + 1} of {len(cases)}, V={len(probs)}): "
                       f"chi-square {stats['statistic']:.0f} with {stats['dof']} degrees of freedom, "
                       f"p = {stats['p_value']:.1e}; value {worst} has frequency {float(emp[worst]):.4f} "
-                      f"but probability {float(probs[worst]):.4f}. Check the cumulative sum and the "
-                      "searchsorted side (an off-by-one shifts every value by one)", **stats)
+                      f"but probability {float(probs[worst]):.4f}",
+                hint="check the cumulative sum and the searchsorted side (an off-by-one shifts every value by one)",
+                **stats)
     return CheckResult.ok(name, f"{len(cases)} distributions match (chi-square tests on {n} samples each)")
 
 
@@ -213,11 +214,12 @@ def _generator_part(sampler, ctx: GradingContext) -> CheckResult:
     torch.manual_seed(2)
     b = sampler(probs, 500, torch.Generator().manual_seed(7))
     if not torch.equal(torch.as_tensor(a), torch.as_tensor(b)):
-        return CheckResult.fail(name, "the same seeded generator gave different samples: draw the uniforms "
-                                      "with torch.rand(..., generator=generator)")
+        return CheckResult.fail(name, "the same seeded generator gave different samples: the uniforms do not "
+                                      "come from `generator`",
+                                hint="draw the uniforms with torch.rand(..., generator=generator)")
     c = sampler(probs, 500, torch.Generator().manual_seed(8))
     if torch.equal(torch.as_tensor(a), torch.as_tensor(c)):
-        return CheckResult.fail(name, "different generator seeds gave identical samples: the samples must be random")
+        return CheckResult.fail(name, "different generator seeds gave identical samples: the samples are not random")
     return CheckResult.ok(name, "reproducible with a seeded generator")
 
 

@@ -42,3 +42,26 @@ def test_exceptions_are_reported_with_the_configuration():
         raise RuntimeError("boom")
     result = check_made_masks(broken)
     assert not result.passed and "boom" in result.message and "hidden_sizes" in result.message
+
+
+def test_cause_in_message_fix_only_in_hint():
+    """The message names the cause; the fix ('strict inequality') is only in the hint."""
+    result = check_made_masks(mm.self_dependence)
+    assert "depends on its own input" in result.message
+    assert "strict inequality" not in result.message and "strict inequality" in result.hint
+    assert "strict inequality" in result.text("fix") and "strict inequality" not in result.text("cause")
+
+
+def test_stub_raises_not_implemented():
+    """A stub is 'not implemented yet' (reported by the caller), not an error repeated per configuration."""
+    def stub(order, hidden_sizes):
+        raise NotImplementedError
+    with pytest.raises(NotImplementedError):
+        check_made_masks(stub)
+
+
+def test_exception_type_is_not_repeated():
+    def broken(order, hidden_sizes):
+        raise ValueError("ValueError: widths must be positive")
+    message = check_made_masks(broken).message
+    assert message.count("ValueError") == 1, message

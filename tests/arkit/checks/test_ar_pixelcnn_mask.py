@@ -28,3 +28,9 @@ def test_message_does_not_print_the_expected_mask():
 def test_non_float_masks_are_rejected_with_the_fix():
     result = check_pixelcnn_mask(lambda *a: pm.slicing(*a).bool())
     assert not result.passed and "float" in result.message
+
+
+@pytest.mark.parametrize("name", sorted(pm.WRONG))
+def test_every_wrong_mask_gets_a_hint_kept_out_of_the_message(name):
+    result = check_pixelcnn_mask(pm.WRONG[name][0])
+    assert result.hint and result.hint not in result.message

@@ -70,7 +70,8 @@ def test_combine_message_uses_labels_not_internal_keys():
     out = combine("pixelcnn_nll", [CheckResult.fail("pixelcnn_nll_test.shapes.threshold", "NLL 0.31 nats is above 0.2."),
                                    CheckResult.fail("pixelcnn_nll_test.shapes.samples", "samples look like noise.")])
     assert "pixelcnn_nll_test" not in out.message
-    assert out.message == "threshold: NLL 0.31 nats is above 0.2; samples: samples look like noise."
+    # a part whose message already names it ("samples look ...") is not prefixed again
+    assert out.message == "threshold: NLL 0.31 nats is above 0.2; samples look like noise."
     assert ".;" not in out.message
 
 
@@ -91,3 +92,11 @@ def test_combine_drops_repeated_messages():
 def test_combine_all_pass_and_empty():
     assert combine("q", [CheckResult.ok("q.a")]).passed
     assert not combine("q", []).passed
+
+
+@pytest.mark.parametrize("exc,expected", [(ValueError("bad"), "ValueError: bad"), (NotImplementedError(), "NotImplementedError"),
+                                          (NotImplementedError("NotImplementedError: "), "NotImplementedError"),
+                                          (KeyError("x"), "KeyError: 'x'")])
+def test_exception_text_does_not_repeat(exc, expected):
+    from arkit.checks.result import exception_text
+    assert exception_text(exc) == expected

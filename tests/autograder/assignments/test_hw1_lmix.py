@@ -86,7 +86,9 @@ def test_wrong_sampler_fails_naming_the_cause(switch, part, cause):
     """Each sampler that is wrong in one way loses credit for the right part, with a message naming the cause."""
     r = grade("lmix_sampler_test", sample_logistic_mixture=make_sampler(**{switch: False}))
     assert not r.passed and r.score <= 0.5, r.message
-    assert f"sampler.{part}" in r.message and cause in r.message, r.message
+    assert not r.details["parts"][f"sampler.{part}"]["passed"], r.details
+    assert cause in r.text("fix"), r.text("fix")
+    assert "sampler." not in r.message, "internal check key in the student's message"
 
 
 def test_malformed_samples_fail():

@@ -43,7 +43,9 @@ def test_wrong_sampler_fails_naming_the_cause(wrong, part, cause):
     """Does each wrong sampler lose credit, with a message that names what is wrong?"""
     r = grade("warmup_sampler_test", sample_histogram=wrong)
     assert not r.passed and r.score < 1.0
-    assert f"sampler.{part}" in r.message and cause in r.message, r.message
+    assert not r.details["parts"][f"sampler.{part}"]["passed"], r.details
+    assert cause in r.text("fix"), r.text("fix")
+    assert "sampler." not in r.message, "internal check key in the student's message"
 
 
 def test_remote_mode_skips_only_the_generator_part(sol):

@@ -15,7 +15,7 @@ import torch
 
 from arkit.checks import liveness as live_mod
 from arkit.checks.orders import VarNamer, allowed_matrix, identity_order, ranks
-from arkit.checks.result import CheckResult
+from arkit.checks.result import CheckResult, exception_text
 
 COLOURS = "RGB"
 
@@ -35,11 +35,20 @@ def _as_mask(m, index: int, expected: tuple, what: str):
                     f"(out, in) = {expected}")
         return f"{what} {index} has shape {shape}, expected {expected}"
     if not m.dtype.is_floating_point:
-        return f"{what} {index} has dtype {m.dtype}; return float 0/1 masks (e.g. mask.float())"
+        return f"{what} {index} has dtype {m.dtype}, not float 0/1"
     values = torch.unique(m.detach().cpu())
     if not bool(((values == 0) | (values == 1)).all()):
         return f"{what} {index} has values other than 0 and 1: {values[:6].tolist()}"
     return m.detach().cpu().double()
+
+
+def _mask_hint(problem: str) -> str:
+    """The fix for a problem reported by :func:`_as_mask`."""
+    if "transposed" in problem:
+        return "masks are shaped (out, in, ...) like the weight they multiply"
+    if "not float" in problem:
+        return "return float 0/1 masks (e.g. mask.float())"
+    return ""
 
 
 # ---------------------------------------------------------------------- MADE
@@ -63,21 +72,36 @@ def _connectivity(masks) -> torch.Tensor:
     return path  # (D, D) number of paths from input e to output d
 
 
-def _diagnose_made(conn, masks, order) -> str:
+def _diagnose_made(conn, masks, order) -> tuple[str, str]:
+    """(cause, hint): the cause names what is wrong; the hint says how to fix it."""
     num = order.numel()
     ok = lambda c, o: not bool((c > 0)[~allowed_matrix(o)].any())  # noqa: E731
     if all(m.shape[0] == m.shape[1] for m in masks) and ok(_connectivity([m.T for m in masks]), order):
-        return "the masks are transposed: each mask must be shaped (fan_out, fan_in)"
+        return ("the masks are transposed: they would be autoregressive read as (fan_in, fan_out)",
+                "each mask must be shaped (fan_out, fan_in), like nn.Linear.weight")
     if bool(conn.diagonal().gt(0).any()):
-        return ("an output depends on its own input: the mask into the output layer must use a "
-                "strict inequality (output degree > hidden degree) while hidden layers use >=")
+        return ("an output depends on its own input: the mask into the output layer connects an output "
+                "to hidden units whose degree equals the output's own degree",
+                "the mask into the output layer must use a strict inequality (output degree > hidden "
+                "degree) while hidden layers use >=")
     if not torch.equal(order, identity_order(num)) and ok(conn, identity_order(num)):
         return ("ordering ignored: the masks are autoregressive for the identity order 0, 1, ..., "
-                "D-1 but not for the order you were given (order[k] = variable generated k-th)")
+                "D-1 but not for the order you were given",
+                "order[k] is the variable generated k-th: derive the input degrees from it")
     if ok(conn, ranks(order)):
-        return ("order read the wrong way round: order[k] is the variable generated k-th, not "
-                "the step at which variable k is generated")
-    return "check the degree arithmetic (>= between hidden layers, > into the output)"
+        return ("order read the wrong way round: the masks treat order[k] as the step at which "
+                "variable k is generated",
+                "order[k] is the variable generated k-th: invert the permutation to get each variable's step")
+    return ("the degrees of the hidden units do not respect the order",
+            "check the degree arithmetic (>= between hidden layers, > into the output)")
+
+
+def _raised(what: str, exc: BaseException, where: str) -> str:
+    """Failure for an exception raised by the student's function; a stub's NotImplementedError
+    propagates (the caller reports "not implemented yet")."""
+    if isinstance(exc, NotImplementedError):
+        raise exc
+    return f"{what} raised {exception_text(exc)} {where}"
 
 
 def check_made_masks(made_masks: Callable, configs: Sequence | None = None, *,
@@ -99,7 +123,7 @@ def check_made_masks(made_masks: Callable, configs: Sequence | None = None, *,
         try:
             raw = made_masks(order_type(order.tolist()), list(hidden))
         except Exception as exc:  # noqa: BLE001
-            return CheckResult.fail(name, f"made_masks raised {type(exc).__name__}: {exc} {where}")
+            return CheckResult.fail(name, _raised("made_masks", exc, where))
         if not isinstance(raw, (list, tuple)) or len(raw) != len(hidden) + 1:
             got = f"{type(raw).__name__} of length {len(raw) if hasattr(raw, '__len__') else '?'}"
             return CheckResult.fail(name, f"expected a list of {len(hidden) + 1} masks, got {got} {where}")
@@ -108,7 +132,7 @@ def check_made_masks(made_masks: Callable, configs: Sequence | None = None, *,
         for i, m in enumerate(raw):
             m = _as_mask(m, i, (sizes[i + 1], sizes[i]), "mask")
             if isinstance(m, str):
-                return CheckResult.fail(name, f"{m} {where}")
+                return CheckResult.fail(name, f"{m} {where}", hint=_mask_hint(m))
             masks.append(m)
         conn = _connectivity(masks)
         bad = torch.nonzero((conn > 0) & ~allowed_matrix(order)).tolist()
@@ -116,9 +140,9 @@ def check_made_masks(made_masks: Callable, configs: Sequence | None = None, *,
         if bad:
             rank = ranks(order)
             out, inp = min(bad, key=lambda p: (int(rank[p[0]]), -int(rank[p[1]])))
+            cause, hint = _diagnose_made(conn, masks, order)
             return CheckResult.fail(
-                name, f"not autoregressive: {namer.pair(out, inp)} {where}. Cause: "
-                      f"{_diagnose_made(conn, masks, order)}",
+                name, f"not autoregressive: {namer.pair(out, inp)} {where}. Cause: {cause}", hint=hint,
                 violations=[tuple(p) for p in bad[:20]], order=order.tolist(), hidden_sizes=list(hidden))
         if min(hidden) >= num >= 6:
             live = live_mod.analyse(conn > 0, torch.arange(num), order, (num,))
@@ -158,8 +182,8 @@ def _centre_relation(block: torch.Tensor) -> str:
     return "other"
 
 
-def _colour_problem(centre: torch.Tensor, mask_type: str, c: int) -> str | None:
-    """Problems of the (out, in) centre taps with c colour groups, or None."""
+def _colour_problem(centre: torch.Tensor, mask_type: str, c: int) -> tuple[str, str] | None:
+    """(cause, hint) of the (out, in) centre taps with c colour groups, or None."""
     g_out, g_in = _groups(centre.shape[0], c), _groups(centre.shape[1], c)
     want = "h < g" if mask_type == "A" else "h <= g"
     blocks = torch.zeros(c, c)
@@ -171,46 +195,51 @@ def _colour_problem(centre: torch.Tensor, mask_type: str, c: int) -> str | None:
                 cols_of = [torch.arange(centre.shape[1]) % c == bb for bb in range(c)]
                 inter = [[centre[r][:, cc] for cc in cols_of] for r in rows_of]
                 if all(bool((v == v.flatten()[0]).all()) for row in inter for v in row if v.numel()):
-                    return ("colour groups interleaved: expected contiguous blocks R|G|B "
-                            "(channel groups of size n/3, not channel % 3)")
-                return ("centre taps are not constant within colour groups: channels split into "
-                        "contiguous blocks R|G|B must share their centre rule")
+                    return ("colour groups interleaved: the centre taps assign channel ch to colour ch % 3",
+                            "colours are contiguous blocks R|G|B (channel groups of size n/3)")
+                return ("centre taps are not constant within colour groups",
+                        "channels split into contiguous blocks R|G|B must share their centre rule")
             blocks[a, b] = vals.flatten()[0] if vals.numel() else 0
     rel = _centre_relation(blocks)
     if rel == want:
         return None
     if rel in ("h > g", "h >= g"):
-        return ("colour groups reversed (B -> G -> R): colour g may see colour h at the centre "
-                f"only if {want} with R first, then G, then B")
+        return ("colour groups reversed: at the centre, colours see each other in the order B -> G -> R",
+                f"colour g may see colour h at the centre only if {want}, with R first, then G, then B")
+    rule = f"colour g may see colour h at the centre only if {want} (R first, then G, then B)"
     for a in range(c):
         if mask_type == "A" and blocks[a, a]:
-            return f"centre tap of a type 'A' mask lets colour {COLOURS[a]} see itself"
+            return f"centre tap of a type 'A' mask lets colour {COLOURS[a]} see itself", rule
         if mask_type == "B" and not blocks[a, a]:
-            return f"centre tap of a type 'B' mask hides colour {COLOURS[a]} from itself"
+            return f"centre tap of a type 'B' mask hides colour {COLOURS[a]} from itself", rule
         for b in range(c):
             if b > a and blocks[a, b]:
-                return f"colour {COLOURS[a]} sees the later colour {COLOURS[b]} at the centre"
+                return f"colour {COLOURS[a]} sees the later colour {COLOURS[b]} at the centre", rule
             if b < a and not blocks[a, b]:
-                return f"colour {COLOURS[a]} cannot see the earlier colour {COLOURS[b]} at the centre"
-    return "centre taps do not follow the colour-group rule"
+                return f"colour {COLOURS[a]} cannot see the earlier colour {COLOURS[b]} at the centre", rule
+    return "centre taps do not follow the colour-group rule", rule
 
 
-def _pixelcnn_problem(m: torch.Tensor, k: int, mask_type: str, c: int) -> str | None:
+def _pixelcnn_problem(m: torch.Tensor, k: int, mask_type: str, c: int) -> tuple[str, str] | None:
+    """(cause, hint) of the first problem of mask ``m`` (out, in, k, k), or None."""
     centre = k // 2
     if bool(m[:, :, centre + 1:, :].any()):
-        return "future row not masked: taps below the centre row are 1 (a pixel would see the rows below)"
+        return ("future row not masked: taps below the centre row are 1 (a pixel would see the rows below)",
+                "zero every tap below the centre row")
     if bool(m[:, :, centre, centre + 1:].any()):
-        return "future column not masked: taps right of the centre in the centre row are 1"
+        return ("future column not masked: taps right of the centre in the centre row are 1",
+                "zero the taps right of the centre in the centre row")
     if not bool(m[:, :, :centre, :].all()) or not bool(m[:, :, centre, :centre].all()):
-        return ("past not fully visible: taps above the centre row or left of the centre are 0; "
-                "they must all be 1")
+        return ("past not fully visible: some taps above the centre row or left of the centre are 0",
+                "taps above the centre row and left of the centre must all be 1")
     taps = m[:, :, centre, centre]
     if c == 1:
         if mask_type == "A" and bool(taps.any()):
-            return "centre tap of a type 'A' mask is 1: a pixel would see itself"
+            return ("centre tap of a type 'A' mask is 1: a pixel would see itself",
+                    "a type 'A' mask (first layer) has centre tap 0")
         if mask_type == "B" and not bool(taps.all()):
-            return ("centre tap of a type 'B' mask is 0: later layers must see the features of "
-                    "the current pixel (type 'B' centre = 1)")
+            return ("centre tap of a type 'B' mask is 0: later layers would not see the features "
+                    "of the current pixel", "a type 'B' mask (later layers) has centre tap 1")
         return None
     return _colour_problem(taps, mask_type, c)
 
@@ -229,11 +258,12 @@ def check_pixelcnn_mask(pixelcnn_mask: Callable, configs: Sequence | None = None
         try:
             raw = pixelcnn_mask(k, t, cin, cout, c) if c != 1 else pixelcnn_mask(k, t, cin, cout)
         except Exception as exc:  # noqa: BLE001
-            return CheckResult.fail(name, f"pixelcnn_mask raised {type(exc).__name__}: {exc} {where}")
+            return CheckResult.fail(name, _raised("pixelcnn_mask", exc, where))
         m = _as_mask(raw, 0, (cout, cin, k, k), "mask")
         if isinstance(m, str):
-            return CheckResult.fail(name, m.replace("mask 0", "mask") + f" {where}")
+            return CheckResult.fail(name, m.replace("mask 0", "mask") + f" {where}", hint=_mask_hint(m))
         problem = _pixelcnn_problem(m, k, t, c)
         if problem:
-            return CheckResult.fail(name, f"{problem} {where}", config=(k, t, cin, cout, c))
+            cause, hint = problem
+            return CheckResult.fail(name, f"{cause} {where}", hint=hint, config=(k, t, cin, cout, c))
     return CheckResult.ok(name, f"pixelcnn_mask follows the contract for {len(configs)} configurations")

@@ -107,12 +107,18 @@ class ModelProbe:
                         self.model(x.to(self.device, dtype), y.to(self.device))
                 self.to_vars(out)
                 return dtype
+            except NotImplementedError:  # a stub: the caller reports "not implemented yet"
+                raise
             except ValueError as exc:  # our own shape error: report as is
                 if "cannot tell" in str(exc) or "to_vars" in str(exc):
                     raise
                 errors.append(f"{dtype}: {exc}")
             except (RuntimeError, TypeError, IndexError) as exc:
                 errors.append(f"{dtype}: {exc}")
+        texts = [e.split(": ", 1)[1] for e in errors]
+        if len(set(texts)) == 1:  # the same error for both dtypes: say it once
+            raise RuntimeError(f"the model fails on a batch shaped {tuple(x.shape)} (as float and as int64 "
+                               f"input): {texts[0]}")
         raise RuntimeError("the model fails on a batch shaped "
                            f"{tuple(x.shape)} as float and as int64 input: " + " | ".join(errors))
 

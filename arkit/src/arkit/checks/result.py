@@ -24,6 +24,17 @@ def hint_level(level: str | None = None) -> str:
     return value if value in HINT_LEVELS else "cause"
 
 
+def exception_text(exc: BaseException) -> str:
+    """``"TypeError: bad shape"`` without repeats: an empty message gives ``"TypeError"``, and a
+    message that already starts with the type name (a re-raised remote error,
+    ``"NotImplementedError: "``) is not prefixed twice."""
+    kind = type(exc).__name__
+    text = str(exc).strip()
+    while text.startswith(kind):
+        text = text[len(kind):].lstrip(": ").strip()
+    return f"{kind}: {text}" if text else kind
+
+
 def readable_label(name: str) -> str:
     """A check name as a student reads it: ``"pixelcnn_nll_test.shapes.threshold"`` -> ``"threshold"``,
     ``"made_masks.autoregressive"`` -> ``"autoregressive"`` (last dotted part, underscores as spaces)."""
@@ -122,8 +133,9 @@ def combine(name: str, results: list[CheckResult]) -> CheckResult:
     if failed:
         if len(failed) == 1:
             msg = failed[0].message
-        else:
-            msg = _join([f"{r.display_label}: {r.message}" for r in failed])
+        else:  # name each part, unless its message already does
+            msg = _join([r.message if r.display_label.lower() in r.message.lower() else
+                         f"{r.display_label}: {r.message}" for r in failed])
         hint = _join([r.hint for r in failed if r.hint])
         return CheckResult(name, False, score, msg, parts,
                            next((r.figure for r in failed if r.figure is not None), None), hint=hint)

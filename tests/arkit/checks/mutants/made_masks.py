@@ -119,7 +119,7 @@ def bool_masks(order, hidden_sizes):
 RIGHT = {"deterministic": deterministic, "random_degrees": random_degrees,
          "evenly_spread": evenly_spread, "zero_based_loops": zero_based_loops}
 WRONG = {  # name -> (implementation, substring the failure message must contain)
-    "self_dependence": (self_dependence, "strict inequality"),
+    "self_dependence": (self_dependence, "depends on its own input"),
     "identity_order": (identity_order, "ordering ignored"),
     "inverse_order": (inverse_order, "wrong way round"),
     "off_by_one_degrees": (off_by_one_degrees, "depends on itself"),
