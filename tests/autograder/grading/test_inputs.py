@@ -1,45 +1,259 @@
-"""Submissions are found in the three layouts instructors actually have."""
-import zipfile
+"""Intake: who handed in what, from each LMS's own key, with the file names students really use.
 
-from autograder.grading.inputs import discover
+Every export is built here (tiny stand-in notebooks). Each case names the way the
+old intake went wrong (a merge, an impersonation, a rejected real name).
+"""
+import pytest
 
-STEMS = ["01_basics", "02_more"]
+from autograder.grading import inputs
+from autograder.grading.inputs import IntakeError, Problem, Submission, discover, parse_map_args
+from lms_exports import (GRADESCOPE_META, STEMS, blackboard, canvas, make_folder, make_zip, moodle, nb)
 
 
+def by_key(subs):
+    return {s.key: s for s in subs}
+
+
+def kinds(sub):
+    return sorted(p.kind for p in sub.problems)
+
+
+# ------------------------------------------------------------------ nbgrader and flat folders
 def test_nbgrader_layout(tmp_path):
-    for student in ("alice", "bob"):
-        d = tmp_path / "submitted" / student / "fx1"
-        d.mkdir(parents=True)
-        (d / "01_basics.ipynb").write_bytes(b"{}" + student.encode())
+    make_folder(tmp_path / "submitted", {f"{s}/fx1/01_basics.ipynb": nb(s) for s in ("alice", "bob")}
+                | {"alice/other_hw/02_made.ipynb": nb("other assignment"), "alice/fx1/timestamp.txt": b"x"})
     subs = discover(tmp_path, "fx1", STEMS)
-    assert [s.student for s in subs] == ["alice", "bob"] and list(subs[0].notebooks) == ["01_basics"]
+    assert [s.student for s in subs] == ["alice", "bob"]
+    assert subs[0].notebooks == {"01_basics": nb("alice")} and subs[0].key == "nbgrader:alice"
+    assert subs[0].problems == [] and subs[0].origin == "nbgrader"
 
 
-def test_flat_folder_student_from_file_name(tmp_path):
-    (tmp_path / "alice_01_basics.ipynb").write_bytes(b"a")
-    (tmp_path / "alice-02_more.ipynb").write_bytes(b"b")
-    (tmp_path / "carol.ipynb").write_bytes(b"c")
+def test_nbgrader_sanitised_collision_is_two_students_and_reported(tmp_path):
+    """Old: `victim_b` and `victim_b!` became one student; the attacker's notebook was graded as the victim's."""
+    make_folder(tmp_path / "submitted", {"victim_b/fx1/01_basics.ipynb": nb("victim"),
+                                         "victim_b!/fx1/01_basics.ipynb": nb("attacker")})
+    subs = by_key(discover(tmp_path, "fx1", STEMS))
+    victim, attacker = subs["nbgrader:victim_b"], subs["nbgrader:victim_b!"]
+    assert victim.notebooks == {"01_basics": nb("victim")} and attacker.notebooks == {"01_basics": nb("attacker")}
+    assert victim.student != attacker.student and victim.student.startswith("victim_b-")
+    for sub, other in ((victim, "victim_b!/fx1/01_basics.ipynb"), (attacker, "victim_b/fx1/01_basics.ipynb")):
+        (p,) = sub.problems
+        assert p.kind == "identity_collision" and p.other == other and other in p.for_instructor()
+        assert other not in str(p), "a student's feedback must not name another student's file"
+        assert "graded on its own" in p.message
+
+
+def test_flat_folder_one_student_per_prefix(tmp_path):
+    make_folder(tmp_path, {"alice_01_basics.ipynb": nb("a1"), "alice-02_made.ipynb": nb("a2"),
+                           "carol.ipynb": nb("c")})
     subs = {s.student: s for s in discover(tmp_path, "fx1", STEMS)}
-    assert sorted(subs["alice"].notebooks) == STEMS
-    assert subs["carol"].problems and "cannot tell which notebook" in subs["carol"].problems[0]
+    assert subs["alice"].notebooks == {"01_basics": nb("a1"), "02_made": nb("a2")}
+    (p,) = subs["carol"].problems
+    assert p.kind == "ambiguous_notebook" and p.file == "carol.ipynb" and "01_basics, 02_made" in p.message
     single = {s.student: s for s in discover(tmp_path, "fx1", ["01_basics"])}
-    assert "carol" in single and single["carol"].notebooks == {"01_basics": b"c"}
+    assert single["carol"].notebooks == {"01_basics": nb("c")}
 
 
-def test_lms_zips_canvas_moodle_and_zip_slip(tmp_path):
-    z = tmp_path / "lms.zip"
-    with zipfile.ZipFile(z, "w") as zf:
-        zf.writestr("smithjane_LATE_1234_5678_01_basics.ipynb", b"canvas")
-        zf.writestr("Tom Lee_42_assignsubmission_file_/01_basics.ipynb", b"moodle")
-        zf.writestr("../../etc/evil_01_basics.ipynb", b"slip")
-        zf.writestr("__MACOSX/._x_01_basics.ipynb", b"junk")
-    subs = {s.student: s for s in discover(z, "fx1", STEMS)}
-    assert subs["smithjane"].notebooks == {"01_basics": b"canvas"}
-    assert subs["Tom_Lee_42"].notebooks == {"01_basics": b"moodle"}
-    assert all(b"slip" not in nb for s in subs.values() for nb in s.notebooks.values())
+def test_flat_collision_names_both_files(tmp_path):
+    make_folder(tmp_path, {"victim_b_01_basics.ipynb": nb("victim"), "victim_b!_01_basics.ipynb": nb("attacker")})
+    subs = by_key(discover(tmp_path, "fx1", STEMS))
+    assert subs["flat:victim_b"].notebooks == {"01_basics": nb("victim")}
+    assert subs["flat:victim_b!"].notebooks == {"01_basics": nb("attacker")}
+    assert subs["flat:victim_b"].problems[0].other == "victim_b!_01_basics.ipynb"
+
+
+def test_flat_real_names_spaces_duplicates_and_case(tmp_path):
+    """Old: `Erin Doe - 02_made.ipynb` and `02_made (1).ipynb` were 'cannot tell which notebook this is'."""
+    make_folder(tmp_path, {"Erin Doe - 02_made.ipynb": nb("e1"), "Erin Doe - 02_made (1).ipynb": nb("e2"),
+                           "Erin Doe - 01_BASICS.IPYNB": nb("e3")})
+    (erin,) = discover(tmp_path, "fx1", STEMS)
+    assert erin.student == "Erin_Doe" and erin.key == "flat:Erin Doe"
+    assert erin.notebooks == {"01_basics": nb("e3"), "02_made": nb("e2")}
+    (p,) = erin.problems
+    assert p.kind == "older_attempt" and p.file == "Erin Doe - 02_made.ipynb"
+    assert "Erin Doe - 02_made (1).ipynb" in p.message and "was graded" in p.message
+
+
+# ------------------------------------------------------------------ Canvas
+def test_canvas_identity_is_the_user_id(tmp_path):
+    """Old: two Canvas users with one display name were merged (one file dropped as 'a second file')."""
+    z = make_zip(tmp_path / "canvas.zip", {canvas("smithjane", 1234, 5678, "01_basics.ipynb"): nb("jane 1"),
+                                           canvas("smithjane", 4321, 8765, "01_basics.ipynb", late=True): nb("jane 2")})
+    subs = by_key(discover(z, "fx1", STEMS))
+    assert subs["canvas:1234"].notebooks == {"01_basics": nb("jane 1")}
+    assert subs["canvas:4321"].notebooks == {"01_basics": nb("jane 2")}
+    assert {s.student for s in subs.values()} == {"smithjane_1234", "smithjane_4321"}
+    assert all(s.problems == [] and s.origin == "canvas" and s.name == "smithjane" for s in subs.values())
+
+
+def test_canvas_resubmission_latest_attempt_wins(tmp_path):
+    """Old: `carol_LATE_123_456_02_made-1.ipynb` was 'cannot tell which notebook this is' (scored 0)."""
+    z = make_zip(tmp_path / "canvas.zip", {canvas("carol", 123, 456, "02_made.ipynb", late=True): nb("first"),
+                                           canvas("carol", 123, 456, "02_made-1.ipynb", late=True): nb("second"),
+                                           canvas("carol", 123, 456, "01_basics.ipynb", late=True): nb("basics")})
+    (carol,) = discover(z, "fx1", STEMS)
+    assert carol.key == "canvas:123" and carol.notebooks == {"01_basics": nb("basics"), "02_made": nb("second")}
+    assert carol.files["02_made"] == "carol_LATE_123_456_02_made-1.ipynb"
+    (p,) = carol.problems
+    assert p.kind == "older_attempt" and p.file == "carol_LATE_123_456_02_made.ipynb"
+
+
+def test_canvas_later_submission_id_wins(tmp_path):
+    z = make_zip(tmp_path / "canvas.zip", {canvas("dan", 7, 100, "02_made-3.ipynb"): nb("old"),
+                                           canvas("dan", 7, 200, "02_made.ipynb"): nb("new")})
+    (dan,) = discover(z, "fx1", STEMS)
+    assert dan.notebooks == {"02_made": nb("new")} and kinds(dan) == ["older_attempt"]
+
+
+# ------------------------------------------------------------------ Moodle
+def test_moodle_identity_ignores_paths_inside_the_upload(tmp_path):
+    """Old: a Moodle folder holding `submitted/<Other Student>/...` was graded as that other student."""
+    z = make_zip(tmp_path / "moodle.zip", {
+        moodle("Alice Ng", 8, "02_made.ipynb"): nb("alice"),
+        moodle("Eve Evil", 7, "submitted/Alice Ng_8_assignsubmission_file_/fx1/02_made.ipynb"): nb("eve"),
+        moodle("Eve Evil", 7, "Alice Ng_8_assignsubmission_file_/01_basics.ipynb"): nb("eve 2"),
+    })
+    subs = by_key(discover(z, "fx1", STEMS))
+    assert set(subs) == {"moodle:7", "moodle:8"}
+    assert subs["moodle:8"].notebooks == {"02_made": nb("alice")} and subs["moodle:8"].student == "Alice_Ng_8"
+    assert subs["moodle:7"].notebooks == {"02_made": nb("eve"), "01_basics": nb("eve 2")}
+    assert subs["moodle:7"].name == "Eve Evil"
+
+
+def test_moodle_browser_duplicate_and_clutter(tmp_path):
+    """`02_made (1).ipynb` is the later download; __MACOSX, .DS_Store and checkpoints are never submissions."""
+    z = make_zip(tmp_path / "moodle.zip", {
+        moodle("Bo Li", 3, "02_made.ipynb"): nb("first"),
+        moodle("Bo Li", 3, "02_made (1).ipynb"): nb("second"),
+        moodle("Bo Li", 3, ".ipynb_checkpoints/02_made-checkpoint.ipynb"): nb("checkpoint"),
+        moodle("Bo Li", 3, ".DS_Store"): b"\0\0",
+        "__MACOSX/" + moodle("Bo Li", 3, "._02_made.ipynb"): b"resource fork",
+        "__MACOSX/._Mallory_01_basics.ipynb": b"resource fork",
+    })
+    (bo,) = discover(z, "fx1", STEMS)
+    assert bo.notebooks == {"02_made": nb("second")} and kinds(bo) == ["older_attempt"]
+
+
+def test_moodle_two_unordered_files_for_one_notebook_is_an_error_naming_both(tmp_path):
+    z = make_zip(tmp_path / "moodle.zip", {moodle("Bo Li", 3, "02_made.ipynb"): nb("a"),
+                                           moodle("Bo Li", 3, "hw1_02_made.ipynb"): nb("b"),
+                                           moodle("Cy Ho", 4, "02_made.ipynb"): nb("same"),
+                                           moodle("Cy Ho", 4, "copy/02_made.ipynb"): nb("same")})
+    subs = by_key(discover(z, "fx1", STEMS))
+    bo = subs["moodle:3"]
+    assert bo.notebooks == {} and kinds(bo) == ["duplicate", "duplicate"]
+    assert "hw1_02_made.ipynb" in bo.problems[0].message and "neither was graded" in bo.problems[0].message
+    assert subs["moodle:4"].notebooks == {"02_made": nb("same")}, "identical copies are not a conflict"
+
+
+# ------------------------------------------------------------------ Blackboard and Gradescope
+def test_blackboard_username_and_latest_attempt(tmp_path):
+    z = make_zip(tmp_path / "bb.zip", {
+        blackboard("HW 1_Made", "jdoe", "2026-11-30-09-00-00", "02_made.ipynb"): nb("early"),
+        blackboard("HW 1_Made", "jdoe", "2026-11-30-21-15-00", "02_made.ipynb"): nb("late"),
+        blackboard("HW 1_Made", "jdoe", "2026-11-30-21-15-00", None): b"Name: J Doe\n",
+        blackboard("HW 1_Made", "asmith", "2026-11-29-08-00-00", "Made notebook 01_basics.ipynb"): nb("as"),
+    })
+    subs = by_key(discover(z, "fx1", STEMS))
+    assert subs["blackboard:jdoe"].notebooks == {"02_made": nb("late")} and subs["blackboard:jdoe"].student == "jdoe"
+    assert kinds(subs["blackboard:jdoe"]) == ["older_attempt"]
+    assert subs["blackboard:asmith"].notebooks == {"01_basics": nb("as")}
+
+
+def test_gradescope_export_identity_is_the_submission_id(tmp_path):
+    """Two submitters with the same name stay two students; names come from submission_metadata.yml."""
+    z = make_zip(tmp_path / "gs.zip", {
+        "assignment_9_export/submission_metadata.yml": GRADESCOPE_META.encode(),
+        "assignment_9_export/submission_111/02_made.ipynb": nb("ann 1"),
+        "assignment_9_export/submission_222/hw/02_made.ipynb": nb("ann 2"),
+        "assignment_9_export/submission_222/submitted/bob/fx1/01_basics.ipynb": nb("ann 3"),
+    })
+    subs = by_key(discover(z, "fx1", STEMS))
+    assert set(subs) == {"gradescope:111", "gradescope:222"}
+    assert subs["gradescope:111"].student == "Ann_Lee_111" and subs["gradescope:111"].name == "Ann Lee"
+    assert subs["gradescope:222"].notebooks == {"02_made": nb("ann 2"), "01_basics": nb("ann 3")}
+
+
+def test_nbgrader_course_zipped(tmp_path):
+    z = make_zip(tmp_path / "course.zip", {"course/submitted/alice/fx1/01_basics.ipynb": nb("a"),
+                                           "course/source/fx1/01_basics.ipynb": nb("solution")})
+    (alice,) = discover(z, "fx1", STEMS)
+    assert alice.key == "nbgrader:alice" and alice.notebooks == {"01_basics": nb("a")}
+
+
+# ------------------------------------------------------------------ mapping by hand
+def test_ambiguous_file_named_and_mapped_by_hand(tmp_path):
+    z = make_zip(tmp_path / "moodle.zip", {moodle("Bo Li", 3, "my final version.ipynb"): nb("bo"),
+                                           moodle("Bo Li", 3, "scratch.ipynb"): nb("scratch")})
+    (bo,) = discover(z, "fx1", STEMS)
+    assert bo.notebooks == {} and kinds(bo) == ["ambiguous_notebook"] * 2
+    p = bo.problems[0]
+    assert p.file.endswith("my final version.ipynb") and "expected a file named <notebook>.ipynb" in p.message
+    mapping = parse_map_args(["my final version.ipynb=02_made", moodle("Bo Li", 3, "scratch.ipynb") + "=-"], STEMS)
+    (bo,) = discover(z, "fx1", STEMS, mapping=mapping)
+    assert bo.notebooks == {"02_made": nb("bo")} and bo.problems == []
+
+
+@pytest.mark.parametrize("arg, words", [("nonsense", "FILE=NOTEBOOK"), ("a.ipynb=", "FILE=NOTEBOOK"),
+                                        ("a.ipynb=03_nope", "not a notebook of this assignment")])
+def test_parse_map_args_rejects_bad_items(arg, words):
+    with pytest.raises(IntakeError, match=words):
+        parse_map_args([arg], STEMS)
+
+
+def test_parse_map_args_file_names_may_contain_equals():
+    assert parse_map_args(["a=b.ipynb=02_made"]) == {"a=b.ipynb": "02_made"}
+
+
+def test_mapping_a_missing_file_is_an_instructor_error(tmp_path):
+    make_folder(tmp_path, {"alice_01_basics.ipynb": nb("a")})
+    with pytest.raises(IntakeError, match="not in the submissions: typo.ipynb"):
+        discover(tmp_path, "fx1", STEMS, mapping={"typo.ipynb": "02_made"})
+
+
+# ------------------------------------------------------------------ odds and ends
+def test_zip_slip_and_links_are_never_followed(tmp_path):
+    z = make_zip(tmp_path / "lms.zip", {"../../etc/evil_01_basics.ipynb": nb("slip"),
+                                        "/abs_01_basics.ipynb": nb("abs"), moodle("Bo Li", 3, "hw.zip"): b"PK"})
+    (bo,) = discover(z, "fx1", STEMS)
+    assert bo.notebooks == {} and kinds(bo) == ["not_opened"]
+    (tmp_path / "f").mkdir()
+    (tmp_path / "f" / "alice_01_basics.ipynb").symlink_to("/etc/passwd")
+    (alice,) = discover(tmp_path / "f", "fx1", STEMS)
+    assert alice.notebooks == {} and kinds(alice) == ["not_opened"]
+
+
+def test_bad_paths_are_one_line_instructor_errors(tmp_path):
+    (tmp_path / "list.txt").write_text("alice\n")
+    with pytest.raises(IntakeError, match="not a zip"):
+        discover(tmp_path / "list.txt", "fx1", STEMS)
+    with pytest.raises(IntakeError, match="does not exist"):
+        discover(tmp_path / "nope", "fx1", STEMS)
+    assert issubclass(IntakeError, ValueError)
+
+
+def test_problems_are_typed_and_still_strings(tmp_path):
+    make_folder(tmp_path, {"carol.ipynb": nb("c")})
+    (carol,) = discover(tmp_path, "fx1", STEMS)
+    (p,) = carol.problems
+    assert isinstance(p, Problem) and isinstance(p, str) and str(p).startswith("carol.ipynb: cannot tell")
+    assert p.to_dict()["kind"] == "ambiguous_notebook" and p.student == carol.student
+    assert inputs.instructor_report([carol]) == [f"carol: {p}"]
 
 
 def test_digest_changes_with_content():
-    from autograder.grading.inputs import Submission
-
     assert Submission("a", {"x": b"1"}).digest() != Submission("a", {"x": b"2"}).digest()
+
+
+def test_a_student_upload_cannot_change_the_layout_of_the_class(tmp_path):
+    """A Moodle upload holding submission_metadata.yml / submitted/ stays that student's files."""
+    z = make_zip(tmp_path / "moodle.zip", {
+        moodle("Eve Evil", 7, "submission_metadata.yml"): GRADESCOPE_META.encode(),
+        moodle("Eve Evil", 7, "submission_111/02_made.ipynb"): nb("eve"),
+        moodle("Alice Ng", 8, "02_made.ipynb"): nb("alice"),
+    })
+    subs = by_key(discover(z, "fx1", STEMS))
+    assert set(subs) == {"moodle:7", "moodle:8"} and subs["moodle:8"].notebooks == {"02_made": nb("alice")}
+    alone = make_zip(tmp_path / "eve.zip", {moodle("Eve Evil", 7, "submitted/alice/fx1/02_made.ipynb"): nb("eve")})
+    (eve,) = discover(alone, "fx1", STEMS)
+    assert eve.key == "moodle:7" and eve.notebooks == {"02_made": nb("eve")}

@@ -1,0 +1,176 @@
+"""``discover(path, assignment, stems)``: every student's notebooks, from a folder or a zip.
+
+Order of work: list entries with their sizes (nothing read), find each entry's
+owner from the LMS key (:mod:`.layouts`), decide which notebook each file is
+(:mod:`.naming`, or the instructor's ``mapping``), keep the latest attempt per
+notebook, and only then read the chosen files, each capped at ``max_bytes``.
+Everything that goes wrong with one file is a :class:`Problem` on that student;
+only instructor-side errors (no such path, a bad mapping) raise :class:`IntakeError`.
+"""
+from __future__ import annotations
+
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import folder_names, layouts
+from .entries import Entry, TooLarge, Unreadable, folder_entries, zip_entries
+from .model import (AMBIGUOUS, DUPLICATE, IDENTITY_COLLISION, MAX_NOTEBOOK_BYTES, NOT_OPENED, OLDER_ATTEMPT,
+                    TOO_LARGE, UNREADABLE, IntakeError, Problem, Submission)
+from .naming import IGNORE, is_notebook, match_name
+
+_METADATA_LIMIT = 16 << 20  # bytes of Gradescope's submission_metadata.yml we are willing to parse
+
+
+@dataclass
+class _Candidate:
+    entry: Entry
+    stem: str
+    order: tuple
+
+
+@dataclass
+class _Student:
+    owner: layouts.Owner
+    candidates: list[_Candidate] = field(default_factory=list)
+    problems: list[tuple[str, str, str, str]] = field(default_factory=list)  # (file, kind, message, other)
+    paths: list[str] = field(default_factory=list)
+
+
+def discover(path: Path, assignment: str, stems: list[str], *, mapping: dict[str, str] | None = None,
+             max_bytes: int = MAX_NOTEBOOK_BYTES) -> list[Submission]:
+    """All submissions under ``path`` (an nbgrader course or ``submitted/`` folder, a flat folder, or a zip
+    from Canvas / Moodle / Blackboard / Gradescope), sorted by ``Submission.student``.
+
+    mapping: file (base name or path inside ``path``) -> notebook stem, or ``"-"`` to leave it out; it wins
+        over the file's name. A mapping entry that matches no file is an :class:`IntakeError`.
+    max_bytes: per-file limit; a bigger notebook is refused alone (a ``too_large`` problem), unread.
+    """
+    path = Path(path)
+    mapping = dict(mapping or {})
+    bad = {f: s for f, s in mapping.items() if s != IGNORE and s not in stems}
+    if bad:
+        raise IntakeError(f"--map names notebooks this assignment does not have: {bad} (one of {', '.join(stems)})")
+    if path.is_file():
+        if not zipfile.is_zipfile(path):
+            raise IntakeError(f"{path} is not a zip; give a zip, a folder of notebooks or an nbgrader course")
+        with zipfile.ZipFile(path) as zf:
+            return _discover(list(zip_entries(zf)), assignment, stems, mapping, max_bytes, False)
+    if not path.is_dir():
+        raise IntakeError(f"{path} does not exist")
+    if (path / "submitted").is_dir():
+        return _discover(list(folder_entries(path / "submitted")), assignment, stems, mapping, max_bytes, True)
+    if path.name == "submitted":
+        return _discover(list(folder_entries(path)), assignment, stems, mapping, max_bytes, True)
+    return _discover(list(folder_entries(path)), assignment, stems, mapping, max_bytes, False)
+
+
+def _discover(entries: list[Entry], assignment: str, stems: list[str], mapping: dict[str, str],
+              max_bytes: int, nbgrader_root: bool) -> list[Submission]:
+    names = _gradescope_names(entries)
+    students: dict[str, _Student] = {}
+    used_map: set[str] = set()
+    for entry, owner in layouts.owners(entries, assignment, stems, nbgrader_root=nbgrader_root,
+                                       gradescope_names=names):
+        st = students.setdefault(owner.key, _Student(owner))
+        if entry.link or entry.name.casefold().endswith((".zip", ".tar", ".gz", ".7z", ".rar")):
+            what = "a link" if entry.link else "an archive"
+            st.problems.append((entry.path, NOT_OPENED, f"{what}; the grader does not open it: hand in the "
+                                                        f".ipynb file(s) themselves", ""))
+            continue
+        if not is_notebook(entry.name):
+            continue
+        st.paths.append(entry.path)
+        mapped = next((mapping[k] for k in (entry.path, entry.name) if k in mapping), None)
+        used_map.update(k for k in (entry.path, entry.name) if k in mapping)
+        if mapped == IGNORE:
+            continue
+        found = match_name(owner.filename or entry.name, stems)
+        stem = mapped or (found.stem if found else (stems[0] if len(stems) == 1 else None))
+        if stem is None:
+            expect = ("<student>_<notebook>.ipynb" if owner.origin == "flat" else "<notebook>.ipynb")
+            st.problems.append((entry.path, AMBIGUOUS, f"cannot tell which notebook this is: expected a file named "
+                                f"{expect} with <notebook> one of {', '.join(stems)} (your instructor can assign "
+                                f"it by hand); it was not graded", ""))
+            continue
+        st.candidates.append(_Candidate(entry, stem, owner.order + ((found.attempt if found else 0),)))
+    unused = sorted(set(mapping) - used_map)
+    if unused:
+        raise IntakeError(f"--map names files that are not in the submissions: {', '.join(unused)}")
+    labels = {k: s.owner.label for k, s in students.items()}
+    folders, collisions = folder_names.unique_names(labels)
+    for group in collisions:
+        for k in group:
+            others = [o for o in group if o != k]
+            mine = (students[k].paths or [students[k].owner.filename])[0]
+            theirs = ", ".join((students[o].paths or [students[o].owner.filename])[0] for o in others)
+            students[k].problems.append((mine, IDENTITY_COLLISION, f"another submission's name also reads as "
+                                         f"{folder_names.sanitise(labels[k])!r}; yours was graded on its own, as "
+                                         f"{folders[k]!r}", theirs))
+    subs = [_submission(folders[k], st, max_bytes) for k, st in students.items()]
+    return sorted(subs, key=lambda s: s.student)
+
+
+def _submission(folder: str, st: _Student, max_bytes: int) -> Submission:
+    sub = Submission(folder, origin=st.owner.origin, key=st.owner.key, name=st.owner.name)
+    problems = list(st.problems)
+    by_stem: dict[str, list[_Candidate]] = {}
+    for c in st.candidates:
+        by_stem.setdefault(c.stem, []).append(c)
+    for stem, cands in sorted(by_stem.items()):
+        cands.sort(key=lambda c: (c.order, c.entry.path))
+        latest = cands[-1]
+        ties = [c for c in cands if c.order == latest.order]
+        if len(ties) > 1 and not _same_bytes(ties, max_bytes):
+            for c in ties:
+                others = ", ".join(o.entry.path for o in ties if o is not c)
+                problems.append((c.entry.path, DUPLICATE, f"a second file for notebook {stem} ({others}), neither "
+                                 f"later than the other: neither was graded (your instructor can choose one)",
+                                 others))
+            continue
+        for c in cands:
+            if c.order < latest.order:
+                problems.append((c.entry.path, OLDER_ATTEMPT, f"an earlier attempt of notebook {stem}; the latest, "
+                                 f"{latest.entry.path}, was graded", latest.entry.path))
+        try:
+            sub.notebooks[stem] = latest.entry.read(max_bytes)
+            sub.files[stem] = latest.entry.path
+        except TooLarge as exc:
+            problems.append((latest.entry.path, TOO_LARGE, f"{_mib(exc.args[0])} is more than the "
+                             f"{_mib(max_bytes)} limit for one notebook; it was not graded (clear the outputs "
+                             f"and hand it in again)", ""))
+        except (Unreadable, OSError) as exc:
+            problems.append((latest.entry.path, UNREADABLE, f"could not be read ({exc}); it was not graded", ""))
+    sub.problems = [Problem(folder, f, kind, msg, other) for f, kind, msg, other in problems]
+    return sub
+
+
+def _same_bytes(cands: list[_Candidate], max_bytes: int) -> bool:
+    try:
+        first = cands[0].entry.read(max_bytes)
+        return all(c.entry.read(max_bytes) == first for c in cands[1:])
+    except (TooLarge, Unreadable, OSError):
+        return False
+
+
+def _mib(n: int) -> str:
+    return f"{n / (1 << 20):.1f} MiB"
+
+
+def _gradescope_names(entries: list[Entry]) -> dict[str, str]:
+    """``submission_<id>`` -> the first submitter's name in ``submission_metadata.yml`` (empty if unreadable)."""
+    meta = layouts.gradescope_metadata(entries)
+    if meta is None:
+        return {}
+    try:
+        import yaml
+
+        data = yaml.safe_load(meta.read(_METADATA_LIMIT))
+    except Exception:  # noqa: BLE001 - names are cosmetic; identity is the submission id
+        return {}
+    out = {}
+    for folder, info in (data or {}).items() if isinstance(data, dict) else []:
+        subs = info.get(":submitters") if isinstance(info, dict) else None
+        if isinstance(subs, list) and subs and isinstance(subs[0], dict):
+            out[str(folder)] = str(subs[0].get(":name") or subs[0].get(":sid") or "")
+    return out
