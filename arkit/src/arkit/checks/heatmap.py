@@ -2,7 +2,8 @@
 
 Colours: white = may not see and does not; light grey = may see but does not;
 blue = sees (allowed); red = sees but must not (offending); orange = blind spot.
-The output pixel is outlined in black. Built on ``matplotlib.figure.Figure``
+The output pixel is outlined in black (and named in the legend). Legend text is
+``LEGEND_FONTSIZE`` points (~11 px at the feedback page's 80 dpi). Built on ``matplotlib.figure.Figure``
 (no pyplot global state), so it is safe in tests and notebooks alike.
 """
 from __future__ import annotations
@@ -16,8 +17,10 @@ from matplotlib.patches import Patch, Rectangle
 from arkit.checks.orders import ranks
 
 COLOURS = ["#ffffff", "#d9d9d9", "#3b6fb6", "#d62728", "#ff9f1c"]
-LABELS = ["not allowed, unused", "allowed, unused", "used (allowed)", "used but NOT allowed", "blind spot"]
+LABELS = ["may not see it, does not", "may see it, does not", "sees it (allowed)", "sees it but must NOT",
+          "blind spot: may see it, cannot"]
 _CMAP = ListedColormap(COLOURS)
+LEGEND_FONTSIZE = 10
 
 
 def categories(dep_row: torch.Tensor, out_var: int, order: torch.Tensor) -> np.ndarray:
@@ -50,9 +53,13 @@ def dependency_heatmap(dep: torch.Tensor, rows: torch.Tensor, var_shape, order: 
     return _flat_figure(dep, rows, order, title)
 
 
-def _legend(fig, used):
-    handles = [Patch(color=COLOURS[k], label=LABELS[k], ec="#888888") for k in sorted(used)]
-    fig.legend(handles=handles, loc="lower center", ncol=2, fontsize=7, frameon=False)
+def _legend(fig, used, marked: str | None = None, ncol: int = 1):
+    """Legend of the colours in ``used`` and, when given, of the outlined output pixel ``marked``."""
+    handles = [Patch(facecolor=COLOURS[k], edgecolor="#888888", label=LABELS[k]) for k in sorted(used)]
+    if marked:
+        handles.append(Patch(facecolor="none", edgecolor="black", linewidth=1.5, label=marked))
+    fig.legend(handles=handles, loc="lower center", ncol=ncol, fontsize=LEGEND_FONTSIZE, frameon=False,
+               handlelength=1.4, handleheight=1.2)
 
 
 def _image_figure(dep, rows, var_shape, order, pixel, blind_cells, title, offending):
@@ -60,7 +67,12 @@ def _image_figure(dep, rows, var_shape, order, pixel, blind_cells, title, offend
     i, j = pixel
     out_vars = [c * h * w + i * w + j for c in range(c_all)]
     row_of = {int(d): r for r, d in enumerate(rows.tolist())}
-    fig = Figure(figsize=(2.4 * c_all + 1.4, 2.4 * c_all + 1.4))
+    # inches: title 0.45, panels 3.2 each (2.4 in colour), legend 0.25 per line + 0.2
+    used_guess = 5
+    legend_in = 0.2 + 0.25 * (used_guess + 1 if c_all == 1 else -(-(used_guess + 1) // 3))
+    width = 3.6 if c_all == 1 else 2.4 * c_all + 1.4
+    height = 0.45 + (3.2 if c_all == 1 else 2.4 * c_all + 0.6) + legend_in
+    fig = Figure(figsize=(width, height))
     used = set()
     names = ["R", "G", "B"] if c_all == 3 else [str(c) for c in range(c_all)]
     for oc, d in enumerate(out_vars):
@@ -76,11 +88,14 @@ def _image_figure(dep, rows, var_shape, order, pixel, blind_cells, title, offend
             ax.set_xticks([])
             ax.set_yticks([])
             if c_all > 1:
-                ax.set_title(f"out {names[oc]} <- in {names[ic]}", fontsize=8)
+                ax.set_title(f"out {names[oc]} <- in {names[ic]}", fontsize=LEGEND_FONTSIZE)
             used |= set(np.unique(cat[ic]).tolist())
-    fig.suptitle(title or f"dependencies of output pixel ({i},{j})", fontsize=10)
-    _legend(fig, used)
-    fig.subplots_adjust(bottom=0.2 if c_all == 1 else 0.1, top=0.86 if c_all == 1 else 0.9)
+    fig.suptitle(title or f"inputs seen by output pixel ({i},{j})", fontsize=LEGEND_FONTSIZE + 1)
+    _legend(fig, used, f"output pixel ({i},{j})", ncol=1 if c_all == 1 else 3)
+    lines = (len(used) + 1) if c_all == 1 else -(-(len(used) + 1) // 3)
+    fig.set_figheight(height - legend_in + 0.2 + 0.25 * lines)
+    fig.subplots_adjust(bottom=(0.3 + 0.25 * lines) / fig.get_figheight(), top=1 - (0.45 if c_all == 1 else 0.75) / fig.get_figheight(),
+                        left=0.04, right=0.96)
     return fig
 
 
@@ -95,7 +110,8 @@ def _flat_figure(dep, rows, order, title):
     ax.imshow(grid, cmap=_CMAP, vmin=-0.5, vmax=4.5, interpolation="nearest")
     ax.set_xlabel("input, by generation step")
     ax.set_ylabel("output, by generation step")
-    fig.suptitle(title or "dependencies (rows: outputs, columns: inputs)", fontsize=10)
-    _legend(fig, set(np.unique(grid).tolist()))
-    fig.subplots_adjust(bottom=0.2)
+    fig.suptitle(title or "dependencies (rows: outputs, columns: inputs)", fontsize=LEGEND_FONTSIZE + 1)
+    used = set(np.unique(grid).tolist())
+    _legend(fig, used, ncol=2)
+    fig.subplots_adjust(bottom=0.16 + 0.05 * -(-len(used) // 2))
     return fig
