@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import folder_names, layouts
-from .entries import Entry, TooLarge, Unreadable, folder_entries, zip_entries
+from .entries import Entry, TooLarge, Unreadable, file_entry, folder_entries, zip_entries
 from .model import (AMBIGUOUS, DUPLICATE, IDENTITY_COLLISION, MAX_NOTEBOOK_BYTES, NOT_OPENED, OLDER_ATTEMPT,
                     TOO_LARGE, UNREADABLE, IntakeError, Problem, Submission)
 from .naming import IGNORE, is_notebook, match_name
@@ -38,40 +38,53 @@ class _Student:
 
 
 def discover(path: Path, assignment: str, stems: list[str], *, mapping: dict[str, str] | None = None,
-             max_bytes: int = MAX_NOTEBOOK_BYTES) -> list[Submission]:
+             max_bytes: int = MAX_NOTEBOOK_BYTES, one_student: bool = False) -> list[Submission]:
     """All submissions under ``path`` (an nbgrader course or ``submitted/`` folder, a flat folder, or a zip
     from Canvas / Moodle / Blackboard / Gradescope), sorted by ``Submission.student``.
 
     mapping: file (base name or path inside ``path``) -> notebook stem, or ``"-"`` to leave it out; it wins
         over the file's name. A mapping entry that matches no file is an :class:`IntakeError`.
     max_bytes: per-file limit; a bigger notebook is refused alone (a ``too_large`` problem), unread.
+    one_student: every file under ``path`` is one student's (a Gradescope autograder's ``submission/``
+        folder): one :class:`Submission` named ``student`` (none if there is no file), file names
+        matched to notebooks by the usual rules, the latest attempt of each notebook graded.
     """
     path = Path(path)
     mapping = dict(mapping or {})
     bad = {f: s for f, s in mapping.items() if s != IGNORE and s not in stems}
     if bad:
         raise IntakeError(f"--map names notebooks this assignment does not have: {bad} (one of {', '.join(stems)})")
+    run = lambda entries, nbgrader_root=False: _discover(  # noqa: E731
+        entries, assignment, stems, mapping, max_bytes, nbgrader_root, one_student)
+    if path.is_file() and is_notebook(path.name):
+        return run([file_entry(path)])
     if path.is_file():
         if not zipfile.is_zipfile(path):
-            raise IntakeError(f"{path} is not a zip; give a zip, a folder of notebooks or an nbgrader course")
+            raise IntakeError(f"{path} is not a zip or a notebook; give a zip, a folder of notebooks or an "
+                              f"nbgrader course")
         with zipfile.ZipFile(path) as zf:
-            return _discover(list(zip_entries(zf)), assignment, stems, mapping, max_bytes, False)
+            return run(list(zip_entries(zf)))
     if not path.is_dir():
         raise IntakeError(f"{path} does not exist")
+    if one_student:
+        return run(list(folder_entries(path)))
     if (path / "submitted").is_dir():
-        return _discover(list(folder_entries(path / "submitted")), assignment, stems, mapping, max_bytes, True)
+        return run(list(folder_entries(path / "submitted")), True)
     if path.name == "submitted":
-        return _discover(list(folder_entries(path)), assignment, stems, mapping, max_bytes, True)
-    return _discover(list(folder_entries(path)), assignment, stems, mapping, max_bytes, False)
+        return run(list(folder_entries(path)), True)
+    return run(list(folder_entries(path)))
 
 
 def _discover(entries: list[Entry], assignment: str, stems: list[str], mapping: dict[str, str],
-              max_bytes: int, nbgrader_root: bool) -> list[Submission]:
-    names = _gradescope_names(entries)
+              max_bytes: int, nbgrader_root: bool, one_student: bool) -> list[Submission]:
+    if one_student:
+        pairs = [(e, layouts.Owner("single:student", "student", "", "single", e.name)) for e in entries]
+    else:
+        pairs = layouts.owners(entries, assignment, stems, nbgrader_root=nbgrader_root,
+                               gradescope_names=_gradescope_names(entries))
     students: dict[str, _Student] = {}
     used_map: set[str] = set()
-    for entry, owner in layouts.owners(entries, assignment, stems, nbgrader_root=nbgrader_root,
-                                       gradescope_names=names):
+    for entry, owner in pairs:
         st = students.setdefault(owner.key, _Student(owner))
         if entry.link or entry.name.casefold().endswith((".zip", ".tar", ".gz", ".7z", ".rar")):
             what = "a link" if entry.link else "an archive"

@@ -91,6 +91,12 @@ def folder_entries(root: Path) -> Iterator[Entry]:
                 yield Entry(full.relative_to(root).as_posix(), 0, lambda n: b"", link=True)
 
 
+def file_entry(path: Path) -> Entry:
+    """One file given by itself (its base name is its path); a link is listed as a link, not followed."""
+    st = path.lstat()
+    return Entry(path.name, st.st_size, _file_reader(path), link=stat.S_ISLNK(st.st_mode))
+
+
 def _file_reader(path: Path) -> Callable[[int], bytes]:
     def read(n: int) -> bytes:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))

@@ -225,7 +225,7 @@ def test_zip_slip_and_links_are_never_followed(tmp_path):
 
 def test_bad_paths_are_one_line_instructor_errors(tmp_path):
     (tmp_path / "list.txt").write_text("alice\n")
-    with pytest.raises(IntakeError, match="not a zip"):
+    with pytest.raises(IntakeError, match="not a zip or a notebook"):
         discover(tmp_path / "list.txt", "fx1", STEMS)
     with pytest.raises(IntakeError, match="does not exist"):
         discover(tmp_path / "nope", "fx1", STEMS)
@@ -257,3 +257,19 @@ def test_a_student_upload_cannot_change_the_layout_of_the_class(tmp_path):
     alone = make_zip(tmp_path / "eve.zip", {moodle("Eve Evil", 7, "submitted/alice/fx1/02_made.ipynb"): nb("eve")})
     (eve,) = discover(alone, "fx1", STEMS)
     assert eve.key == "moodle:7" and eve.notebooks == {"02_made": nb("eve")}
+
+
+def test_one_student_folder_takes_the_latest_attempt_of_each_notebook(tmp_path):
+    """Gradescope's autograder sees one student's upload: every file is theirs, whatever its name."""
+    make_folder(tmp_path, {"Erin Doe - 02_made.ipynb": nb("old"), "02_made (1).ipynb": nb("new"),
+                           "hw/01_BASICS.ipynb": nb("basics"), "__MACOSX/._02_made.ipynb": b"x"})
+    (sub,) = discover(tmp_path, "fx1", STEMS, one_student=True)
+    assert sub.student == "student" and sub.notebooks == {"01_basics": nb("basics"), "02_made": nb("new")}
+    assert kinds(sub) == ["older_attempt"]
+    assert discover(tmp_path / "hw", "fx1", STEMS, one_student=True)[0].notebooks == {"01_basics": nb("basics")}
+
+
+def test_a_single_notebook_file(tmp_path):
+    (tmp_path / "carol_02_made.ipynb").write_bytes(nb("c"))
+    (carol,) = discover(tmp_path / "carol_02_made.ipynb", "fx1", STEMS)
+    assert carol.student == "carol" and carol.notebooks == {"02_made": nb("c")}
