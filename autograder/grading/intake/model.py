@@ -49,6 +49,9 @@ class Problem(str):
             raise ValueError(f"unknown problem kind {kind!r}")
         return super().__new__(cls, f"{file}: {message}" if file else message)
 
+    def __reduce__(self):  # pickles (process pools) rebuild it from its fields, not from the text
+        return (Problem, (self.student, self.file, self.kind, self.message, self.other))
+
     def for_instructor(self) -> str:
         """The line for the instructor's console: student, file, message, and the other file involved."""
         tail = f" [other file: {self.other}]" if self.other else ""

@@ -239,6 +239,12 @@ def test_problems_are_typed_and_still_strings(tmp_path):
     assert isinstance(p, Problem) and isinstance(p, str) and str(p).startswith("carol.ipynb: cannot tell")
     assert p.to_dict()["kind"] == "ambiguous_notebook" and p.student == carol.student
     assert inputs.instructor_report([carol]) == [f"carol: {p}"]
+    import copy
+    import pickle
+
+    again = pickle.loads(pickle.dumps(carol))  # worker processes receive submissions pickled
+    assert again.problems[0].to_dict() == p.to_dict() and str(again.problems[0]) == str(p)
+    assert copy.deepcopy(p).kind == p.kind
 
 
 def test_digest_changes_with_content():
