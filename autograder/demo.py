@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import argparse
+import textwrap
 import time
 from pathlib import Path
 
@@ -43,7 +44,8 @@ def _score_table(rows: dict[str, dict], students: dict[str, str]) -> None:
         lost = [t for t in res["tests"] if t["score"] < t["max_score"] and "was not submitted" not in t["output"]]
         if student != "blank":
             for t in lost[:4]:
-                print(f"{'':<24}- {t['score']:g}/{t['max_score']:g} {t['name']}: {t['output'][:160]}")
+                text = textwrap.shorten(t["output"], 160, placeholder=" ...")  # whole words only
+                print(f"{'':<24}- {t['score']:g}/{t['max_score']:g} {t['name']}: {text}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -94,7 +94,8 @@ def _image_figure(dep, rows, var_shape, order, pixel, blind_cells, title, offend
     _legend(fig, used, f"output pixel ({i},{j})", ncol=1 if c_all == 1 else 3)
     lines = (len(used) + 1) if c_all == 1 else -(-(len(used) + 1) // 3)
     fig.set_figheight(height - legend_in + 0.2 + 0.25 * lines)
-    fig.subplots_adjust(bottom=(0.3 + 0.25 * lines) / fig.get_figheight(), top=1 - (0.45 if c_all == 1 else 0.75) / fig.get_figheight(),
+    fig.subplots_adjust(bottom=(0.15 + 0.24 * lines) / fig.get_figheight(),
+                        top=1 - (0.45 if c_all == 1 else 0.75) / fig.get_figheight(),
                         left=0.04, right=0.96)
     return fig
 

@@ -1,0 +1,75 @@
+"""What a student reads of a graded question, at the hint level the instructor chose.
+
+Two levels (:data:`arkit.checks.result.HINT_LEVELS`): ``cause`` shows the message only (what
+is wrong, where); ``fix`` also shows the hint (how to fix it), e.g. for post-deadline feedback.
+The level comes from ``autograder grade --hint-level`` or ``ARKIT_HINT_LEVEL``; default
+``cause``. Instructor review flags (``QuestionResult.flags``) are never part of the student text.
+"""
+from __future__ import annotations
+
+import re
+import textwrap
+from dataclasses import dataclass
+
+from arkit.checks.result import HINT_LEVELS, hint_level
+
+from .student_result import NOT_SUBMITTED, QuestionResult, StudentResult
+
+__all__ = ["HINT_LEVELS", "hint_level", "student_text", "shorten", "FixItem", "fix_first"]
+
+
+def student_text(q: QuestionResult, level: str | None = None) -> str:
+    """The message of ``q``, plus ``"Hint: ..."`` at level ``fix`` when the check gave one."""
+    message = q.message.strip()
+    if q.hint and hint_level(level) == "fix":
+        return f"{message}\nHint: {q.hint.strip()}"
+    return message
+
+
+def shorten(text: str, width: int = 160) -> str:
+    """``text`` on one line, cut at a word boundary to at most ``width`` characters (``" ..."`` marks a cut)."""
+    return textwrap.shorten(re.sub(r"\s+", " ", text).strip(), width, placeholder=" ...")
+
+
+@dataclass
+class FixItem:
+    """One entry of "what to fix first": a question (or a whole notebook not submitted).
+
+    ``anchor``: id of the element on the feedback page; ``lost`` of ``max_points``: points lost.
+    """
+
+    title: str
+    lost: float
+    summary: str
+    anchor: str
+    max_points: float = 0.0
+
+
+def fix_first(result: StudentResult, limit: int = 3) -> list[FixItem]:
+    """The questions that lost most points, most first (ties: page order), at most ``limit``.
+
+    A notebook that was not submitted is one entry (its questions' points together), not one
+    entry per question. Questions held for instructor review only are not listed.
+    """
+    items: list[tuple[float, int, FixItem]] = []
+    missing: dict[str, float] = {}
+    for pos, q in enumerate(result.questions.values()):
+        lost = round(q.max_points - q.points, 4)
+        if lost <= 0:
+            continue
+        if q.status == NOT_SUBMITTED:
+            missing[q.notebook] = missing.get(q.notebook, 0.0) + lost
+            continue
+        items.append((lost, pos, FixItem(q.title or q.id, lost, shorten(q.message, 140), anchor(q.id),
+                                         q.max_points)))
+    n = len(result.questions)
+    for i, (stem, lost) in enumerate(missing.items()):
+        items.append((lost, n + i, FixItem(f"notebook {stem}", lost, f"{stem}.ipynb was not submitted",
+                                           anchor(stem), lost)))
+    items.sort(key=lambda t: (-t[0], t[1]))
+    return [it for _, _, it in items[:limit]]
+
+
+def anchor(key: str) -> str:
+    """An HTML id for a question id or notebook stem (letters, digits, ``-`` and ``_`` only)."""
+    return "q-" + re.sub(r"[^A-Za-z0-9_-]", "-", key)
