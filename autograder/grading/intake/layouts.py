@@ -28,8 +28,11 @@ from .entries import Entry
 from .naming import is_notebook, match_name, notebook_base, split_attempt
 
 CANVAS = re.compile(r"^(?P<name>[^_]*?)(?P<late>_LATE)?_(?P<uid>[1-9]\d*)_(?P<sub>[1-9]\d*)_(?P<file>.+)$")
-MOODLE = re.compile(r"^(?P<who>.+?)_(?P<pid>\d+)_assignsubmission_[a-z]+_?$")
-BLACKBOARD = re.compile(r"^(?P<assign>.+)_(?P<user>[^_]+)_attempt_"
+# Where a student controls part of a name, the LMS's part is read from the side the student cannot reach:
+# Moodle's participant id is the *last* number before the suffix (the full name is the student's profile),
+# Blackboard's username the *first* "_<user>_attempt_<time>" (the file name after it is the student's).
+MOODLE = re.compile(r"^(?P<who>.+)_(?P<pid>\d+)_assignsubmission_[a-z]+_?$")
+BLACKBOARD = re.compile(r"^(?P<assign>.+?)_(?P<user>[^_]+)_attempt_"
                         r"(?P<when>\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2})(?:_(?P<file>.+))?$")
 GRADESCOPE_DIR = re.compile(r"^submission_(?P<id>\d+)$")
 GRADESCOPE_META = "submission_metadata.yml"

@@ -4,6 +4,7 @@ Rules, in order, case-insensitive, on the name without ``.ipynb``:
 
 1. the name is a notebook stem, or ends with one after a separator (``_``, ``-``,
    ``.``, space): ``02_made``, ``02_MADE``, ``hw1_02_made``, ``Erin Doe - 02_made``;
+   the stem's own separators may be any of these (``02 made``, ``02-made``);
    what comes before is the *prefix* (the student, in a flat folder);
 2. otherwise, the same after removing one resubmission / duplicate marker:
    ``02_made-1`` (Canvas re-upload), ``02_made (1)`` / ``02_made(2)`` (browser
@@ -19,9 +20,10 @@ from dataclasses import dataclass
 from .model import IntakeError
 
 SUFFIX = ".ipynb"
-_SEPARATORS = "_-. "
+_SEP_RUN = r"[\s_.-]+"
 _MARKER = re.compile(r"^(?P<base>.*?)(?:\s*\((?P<dup>\d{1,4})\)|-(?P<resub>\d{1,4}))$")
 IGNORE = "-"  # ``--map FILE=-``: leave this file out
+MAX_NAME = 255  # longer names (a zip allows 65535) are never matched: no regex runs on them
 
 
 @dataclass(frozen=True)
@@ -43,23 +45,31 @@ def notebook_base(name: str) -> str:
 def match_name(name: str, stems: list[str]) -> NameMatch | None:
     """The notebook a file name denotes, or None when the name does not say."""
     base = notebook_base(name)
+    if len(base) > MAX_NAME:
+        return None
     tries = [(base, 0)]
     marker = _MARKER.match(base)
     if marker and marker.group("base").strip():
         tries.append((marker.group("base").strip(), int(marker.group("dup") or marker.group("resub"))))
     for text, attempt in tries:
-        folded = text.casefold()
         for stem in sorted(stems, key=len, reverse=True):
-            s = stem.casefold()
-            if folded == s:
-                return NameMatch("", stem, attempt)
-            if folded.endswith(s) and folded[-len(s) - 1] in _SEPARATORS:
-                return NameMatch(text[: -len(s)].rstrip(_SEPARATORS).strip(), stem, attempt)
+            m = _stem_at_end(stem).search(text)
+            if m:
+                return NameMatch(text[: m.start()].strip(), stem, attempt)
     return None
+
+
+def _stem_at_end(stem: str) -> re.Pattern:
+    """The stem at the end of a name, after a separator or alone; its own separators may be any of
+    ``_ - . space`` (``01 basics`` and ``01-basics`` are ``01_basics``)."""
+    words = [re.escape(w) for w in re.split(_SEP_RUN, stem) if w]
+    return re.compile(r"(?:^|" + _SEP_RUN + r")" + _SEP_RUN.join(words) + r"$", re.IGNORECASE)
 
 
 def split_attempt(base: str) -> tuple[str, int]:
     """``"carol-1"`` -> ``("carol", 1)``; a name without a marker -> ``(name, 0)``."""
+    if len(base) > MAX_NAME:
+        return base, 0
     marker = _MARKER.match(base)
     if marker and marker.group("base").strip():
         return marker.group("base").strip(), int(marker.group("dup") or marker.group("resub"))

@@ -279,3 +279,38 @@ def test_a_single_notebook_file(tmp_path):
     (tmp_path / "carol_02_made.ipynb").write_bytes(nb("c"))
     (carol,) = discover(tmp_path / "carol_02_made.ipynb", "fx1", STEMS)
     assert carol.student == "carol" and carol.notebooks == {"02_made": nb("c")}
+
+
+def test_names_a_student_controls_cannot_borrow_another_key(tmp_path):
+    """A Moodle profile name that ends like another student's folder, a Blackboard file name that
+    embeds another attempt prefix, a Canvas file name that embeds ids: each stays its owner's."""
+    z = make_zip(tmp_path / "moodle.zip", {moodle("Alice Ng", 8, "02_made.ipynb"): nb("alice"),
+                                           moodle("Alice Ng_8_assignsubmission_file_", 7, "02_made.ipynb"): nb("eve")})
+    subs = by_key(discover(z, "fx1", STEMS))
+    assert subs["moodle:8"].notebooks == {"02_made": nb("alice")} and subs["moodle:7"].notebooks == {"02_made": nb("eve")}
+    z = make_zip(tmp_path / "bb.zip", {
+        blackboard("HW_1", "alice", "2026-11-30-09-00-00", "02_made.ipynb"): nb("alice"),
+        blackboard("HW_1", "eve", "2026-11-30-09-00-00", "x_alice_attempt_2030-01-01-00-00-00_02_made.ipynb"): nb("eve"),
+    })
+    subs = by_key(discover(z, "fx1", STEMS))
+    assert subs["blackboard:alice"].notebooks == {"02_made": nb("alice")} and subs["blackboard:alice"].problems == []
+    assert subs["blackboard:eve"].notebooks == {"02_made": nb("eve")}
+    z = make_zip(tmp_path / "canvas.zip", {canvas("alice", 8, 80, "02_made.ipynb"): nb("alice"),
+                                           canvas("eve", 7, 70, "alice_8_99_02_made.ipynb"): nb("eve")})
+    subs = by_key(discover(z, "fx1", STEMS))
+    assert subs["canvas:8"].notebooks == {"02_made": nb("alice")} and subs["canvas:8"].problems == []
+    assert subs["canvas:7"].notebooks == {"02_made": nb("eve")}
+
+
+@pytest.mark.parametrize("files, key, stem", [
+    ({"smithjane_1234_5678_02_made.ipynb": nb("x")}, "canvas:1234", "02_made"),             # on time
+    ({"Bo Li_3_assignsubmission_onlinetext_/02_made.IPYNB": nb("x")}, "moodle:3", "02_made"),  # other plugin
+    ({"submission_metadata.yml": b"{}", "submission_5/nb/01_basics.ipynb": nb("x")}, "gradescope:5", "01_basics"),
+    ({"Bo Li/01 basics.ipynb": nb("x")}, "folder:Bo Li", "01_basics"),                      # folder per student
+    ({"Bo Li\\\\02_made.ipynb": nb("x")}, "folder:Bo Li", "02_made"),                         # Windows zip tool
+    ({"submitted/bo/fx1/02_made.ipynb": nb("x"), "release/fx1/02_made.ipynb": nb("r")}, "nbgrader:bo", "02_made"),
+    ({"bo.02_made.ipynb": nb("x"), "__MACOSX/bo.02_made.ipynb": b"x"}, "flat:bo", "02_made"),
+])
+def test_valid_exports_written_differently(tmp_path, files, key, stem):
+    (sub,) = discover(make_zip(tmp_path / "x.zip", files), "fx1", STEMS)
+    assert (sub.key, sub.notebooks, sub.problems) == (key, {stem: nb("x")}, [])

@@ -91,3 +91,20 @@ def test_a_corrupt_member_is_refused_alone(tmp_path):
     assert subs["canvas:10"].notebooks == {"02_made": nb("alice")}
     (p,) = subs["canvas:11"].problems
     assert p.kind == "unreadable" and "could not be read" in p.message and subs["canvas:11"].notebooks == {}
+
+
+def test_a_60k_character_file_name_is_left_to_the_instructor(tmp_path):
+    """Zip names may be 65535 characters; names over 255 are never matched (no regex runs on them,
+    so matching cannot go quadratic), the file is reported and can be mapped by hand."""
+    z = tmp_path / "x.zip"
+    long_name = "-" * 60000 + "x_02_made.ipynb"
+    with zipfile.ZipFile(z, "w") as zf:
+        zf.writestr(long_name, nb("long"))
+        zf.writestr(canvas("alice", 10, 20, "02_made.ipynb"), nb("alice"))
+    subs = {s.key: s for s in discover(z, "fx1", STEMS)}
+    assert subs["canvas:10"].notebooks == {"02_made": nb("alice")}
+    (long,) = [s for k, s in subs.items() if k != "canvas:10"]
+    assert long.notebooks == {} and [p.kind for p in long.problems] == ["ambiguous_notebook"]
+    assert len(long.student) <= 80
+    (long,) = [s for s in discover(z, "fx1", STEMS, mapping={long_name: "02_made"}) if s.key != "canvas:10"]
+    assert long.notebooks == {"02_made": nb("long")}
