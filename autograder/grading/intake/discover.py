@@ -19,6 +19,7 @@ from .model import (AMBIGUOUS, DUPLICATE, IDENTITY_COLLISION, MAX_NOTEBOOK_BYTES
                     TOO_LARGE, UNREADABLE, IntakeError, Problem, Submission)
 from .naming import IGNORE, is_notebook, match_name
 
+_ARCHIVES = (".zip", ".tar", ".gz", ".tgz", ".bz2", ".xz", ".7z", ".rar")
 _METADATA_LIMIT = 16 << 20  # bytes of Gradescope's submission_metadata.yml we are willing to parse
 
 
@@ -54,10 +55,12 @@ def discover(path: Path, assignment: str, stems: list[str], *, mapping: dict[str
     bad = {f: s for f, s in mapping.items() if s != IGNORE and s not in stems}
     if bad:
         raise IntakeError(f"--map names notebooks this assignment does not have: {bad} (one of {', '.join(stems)})")
-    run = lambda entries, nbgrader_root=False: _discover(  # noqa: E731
-        entries, assignment, stems, mapping, max_bytes, nbgrader_root, one_student)
+    def run(entries: list[Entry], nbgrader_root: bool = False, root: Path | None = None) -> list[Submission]:
+        aliases = _aliases(root, path) if root is not None else (lambda e: ())
+        return _discover(entries, assignment, stems, mapping, max_bytes, nbgrader_root, one_student, aliases)
+
     if path.is_file() and is_notebook(path.name):
-        return run([file_entry(path)])
+        return run([file_entry(path)], root=path.parent)
     if path.is_file():
         if not zipfile.is_zipfile(path):
             raise IntakeError(f"{path} is not a zip or a notebook; give a zip, a folder of notebooks or an "
@@ -67,16 +70,30 @@ def discover(path: Path, assignment: str, stems: list[str], *, mapping: dict[str
     if not path.is_dir():
         raise IntakeError(f"{path} does not exist")
     if one_student:
-        return run(list(folder_entries(path)))
+        return run(list(folder_entries(path)), root=path)
     if (path / "submitted").is_dir():
-        return run(list(folder_entries(path / "submitted")), True)
+        return run(list(folder_entries(path / "submitted")), True, root=path / "submitted")
     if path.name == "submitted":
-        return run(list(folder_entries(path)), True)
-    return run(list(folder_entries(path)))
+        return run(list(folder_entries(path)), True, root=path)
+    return run(list(folder_entries(path)), root=path)
+
+
+def _aliases(root: Path, given: Path):
+    """Other spellings of a folder entry an instructor may use in ``--map``: relative to the PATH they
+    gave, and absolute."""
+    def aliases(entry: Entry) -> tuple[str, ...]:
+        full = root / entry.path
+        out = [str(full), str(full.resolve())]
+        try:
+            out.append(full.relative_to(given).as_posix())
+        except ValueError:
+            pass
+        return tuple(out)
+    return aliases
 
 
 def _discover(entries: list[Entry], assignment: str, stems: list[str], mapping: dict[str, str],
-              max_bytes: int, nbgrader_root: bool, one_student: bool) -> list[Submission]:
+              max_bytes: int, nbgrader_root: bool, one_student: bool, aliases) -> list[Submission]:
     if one_student:
         pairs = [(e, layouts.Owner("single:student", "student", "", "single", e.name)) for e in entries]
     else:
@@ -85,17 +102,19 @@ def _discover(entries: list[Entry], assignment: str, stems: list[str], mapping: 
     students: dict[str, _Student] = {}
     used_map: set[str] = set()
     for entry, owner in pairs:
+        archive = entry.name.casefold().endswith(_ARCHIVES)
+        if not (entry.link or archive or is_notebook(entry.name)):
+            continue  # PDFs, nbgrader's timestamp.txt, ...: not a submission, and nobody's identity
         st = students.setdefault(owner.key, _Student(owner))
-        if entry.link or entry.name.casefold().endswith((".zip", ".tar", ".gz", ".7z", ".rar")):
+        if entry.link or archive:
             what = "a link" if entry.link else "an archive"
             st.problems.append((entry.path, NOT_OPENED, f"{what}; the grader does not open it: hand in the "
                                                         f".ipynb file(s) themselves", ""))
             continue
-        if not is_notebook(entry.name):
-            continue
         st.paths.append(entry.path)
-        mapped = next((mapping[k] for k in (entry.path, entry.name) if k in mapping), None)
-        used_map.update(k for k in (entry.path, entry.name) if k in mapping)
+        names = [k for k in (entry.path, entry.name, *aliases(entry)) if k in mapping]
+        mapped = mapping[names[0]] if names else None
+        used_map.update(names)
         if mapped == IGNORE:
             continue
         found = match_name(owner.filename or entry.name, stems)

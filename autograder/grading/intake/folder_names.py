@@ -6,7 +6,9 @@ characters into ``_``. When two students' sanitised names are equal ignoring cas
 a short hash of its LMS key appended (``victim_b-3f2a9c1e0d``) and the collision
 is reported. Two different keys never get one name:
 a collision group is re-hashed until every name is unique (a name crafted to look
-like someone else's hashed name is hashed too).
+like someone else's hashed name is hashed too). A name that looks like a file the
+grader writes beside the student folders (``grades.csv``, ``gradebook.db``) is
+hashed as well, so no student folder can take its place.
 """
 from __future__ import annotations
 
@@ -16,7 +18,12 @@ import re
 MAX_LEN = 60
 
 
+# names the grader writes (or may write) next to the student folders: grades.csv, gradebook.db(-journal), ...
+_FILE_LIKE = re.compile(r"\.(csv|db|db-\w+|sqlite|json|html|txt|log|lock|zip|tmp)$", re.IGNORECASE)
+
+
 def sanitise(label: str) -> str:
+    """Letters, digits and ``_ . @ -``; never starting with a dot (hidden / temporary files)."""
     out = re.sub(r"[^A-Za-z0-9_.@-]+", "_", label).strip("._-")[:MAX_LEN].rstrip("._-")
     return out or "student"
 
@@ -31,7 +38,7 @@ def unique_names(labels: dict[str, str]) -> tuple[dict[str, str], list[list[str]
     Deterministic: depends only on the keys and labels, not on their order.
     """
     safe = {k: sanitise(v) for k, v in labels.items()}
-    hashed: set[str] = set()
+    hashed = {k for k, v in safe.items() if _FILE_LIKE.search(v)}  # "grades.csv" -> "grades.csv-<hash>"
     groups: dict[str, list[str]] = {}
     for k in sorted(safe):
         groups.setdefault(safe[k].casefold(), []).append(k)

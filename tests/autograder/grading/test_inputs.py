@@ -314,3 +314,21 @@ def test_names_a_student_controls_cannot_borrow_another_key(tmp_path):
 def test_valid_exports_written_differently(tmp_path, files, key, stem):
     (sub,) = discover(make_zip(tmp_path / "x.zip", files), "fx1", STEMS)
     assert (sub.key, sub.notebooks, sub.problems) == (key, {stem: nb("x")}, [])
+
+
+def test_folder_names_cannot_be_files_the_grader_writes(tmp_path):
+    make_folder(tmp_path, {"grades.csv_01_basics.ipynb": nb("g"), "gradebook.db_01_basics.ipynb": nb("d"),
+                           "results.json_01_basics.ipynb": nb("r"), "notes.txt": b"not a submission"})
+    names = sorted(s.student for s in discover(tmp_path, "fx1", STEMS))
+    assert [n.split("-")[0] for n in names] == ["gradebook.db", "grades.csv", "results.json"]
+    assert all(len(n.split("-")[1]) == 10 for n in names)
+    (tmp_path / "jane.doe_01_basics.ipynb").write_bytes(nb("j"))  # nbgrader-style ids with dots stay as they are
+    assert "jane.doe" in {s.student for s in discover(tmp_path, "fx1", STEMS)}
+
+
+def test_map_accepts_the_path_as_the_instructor_sees_it(tmp_path):
+    make_folder(tmp_path / "course" / "submitted", {"bo/fx1/final.ipynb": nb("bo")})
+    for spelling in ("final.ipynb", "bo/fx1/final.ipynb", "submitted/bo/fx1/final.ipynb",
+                     str(tmp_path / "course" / "submitted" / "bo" / "fx1" / "final.ipynb")):
+        (bo,) = discover(tmp_path / "course", "fx1", STEMS, mapping={spelling: "02_made"})
+        assert bo.notebooks == {"02_made": nb("bo")}, spelling
