@@ -22,6 +22,8 @@ BITS_MSG = "units: you returned bits (log base 2); return nats (natural log, tor
 SWAP_MSG = ("means and log_scales swapped: the signature is "
             "dmol_log_prob(x, logits, means, log_scales, num_values)")
 WEIGHTS_MSG = "mixture weights not normalized: use log_softmax(logits) as the log mixture weights"
+SUM_MSG = ("you summed the K components' log-probabilities instead of mixing them: a mixture adds "
+           "probabilities, log P(x) = logsumexp_k(log_softmax(logits)_k + log P_k(x))")
 SOFTMAX_MSG = ("mixture weights not normalized: you added softmax(logits) (probabilities, not log-probabilities); "
                "use log_softmax(logits) as the log mixture weights")
 
@@ -41,6 +43,22 @@ def _probe(name, x, lg, mu, ls, nv, message, explanations=()) -> Probe:
     common = [(SIGN_MSG, scaled(-1.0)), (BITS_MSG, scaled(1.0 / math.log(2.0))),
               (SWAP_MSG, reproduces(lambda: dmol_log_prob(x, lg, ls, mu, nv)))]
     return Probe(name, (x, lg, mu, ls, nv), v1, v2, 1, message, common + list(explanations), describe)
+
+
+def _sum_explanations(x, lg, mu, ls, nv) -> list:
+    """Summing instead of mixing: sum_k (log w_k + log P_k) or sum_k log P_k (K times the value
+    when the components are identical)."""
+    def per_component(with_weights):
+        k = mu.shape[-1]
+        cols = [dmol_log_prob(x, torch.zeros_like(lg[..., :1]), mu[..., i:i + 1], ls[..., i:i + 1], nv)
+                for i in range(k)]
+        total = torch.stack(cols, -1)
+        if with_weights:
+            total = total + torch.log_softmax(lg, -1).expand_as(total)
+        return total.sum(-1)
+    return [(SUM_MSG, reproduces(lambda: per_component(True))),
+            (SUM_MSG + f" (here exactly K = {mu.shape[-1]} times the right value)",
+             reproduces(lambda: per_component(False)))]
 
 
 def shape_hint(got: tuple, want: tuple) -> str:
@@ -98,7 +116,12 @@ def dmol_probes(seed: int = 0) -> tuple[Probe, ...]:
     ls = torch.empty(n, 1, dtype=F64).uniform_(0.0, 2.0, generator=g).expand(n, k)
     lg = 3.0 * torch.randn(n, k, generator=g, dtype=F64) + 2.0
     x = torch.randint(0, nv, (n,), generator=g)
-    probes.append(_probe("mixture weights", x, lg, mu.contiguous(), ls.contiguous(), nv, WEIGHTS_MSG))
+    probes.append(_probe("mixture weights", x, lg, mu.contiguous(), ls.contiguous(), nv,
+                         "wrong for K identical components with different logits: whatever the weights, "
+                         "the result must equal the single component's log P(x)",
+                         _sum_explanations(x, lg, mu.contiguous(), ls.contiguous(), nv) +
+                         [(WEIGHTS_MSG, reproduces(lambda x=x, lg=lg, mu=mu, ls=ls, nv=nv: dmol_log_prob(
+                             x, lg, mu.contiguous(), ls.contiguous(), nv) + torch.logsumexp(lg, -1)))]))
     # 6. general mixtures, batch-shaped (N, K) parameters, K = 5 and 30
     for k in (5, 30):
         nv, n = 20, 256
@@ -108,6 +131,7 @@ def dmol_probes(seed: int = 0) -> tuple[Probe, ...]:
         x = torch.randint(0, nv, (n,), generator=g)
         probes.append(_probe(f"mixture K={k}", x, lg, mu, ls, nv,
                              "the mixture is wrong: log P(x) = logsumexp_k(log_softmax(logits)_k + log P_k(x))",
+                             _sum_explanations(x, lg, mu, ls, nv) +
                              [(WEIGHTS_MSG, reproduces(lambda x=x, lg=lg, mu=mu, ls=ls: dmol_log_prob(
                                  x, lg, mu, ls, 20) + torch.logsumexp(lg, -1)))]))
     # 7. shared (K,) parameters

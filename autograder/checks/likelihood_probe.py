@@ -133,6 +133,30 @@ def far_below(gap: float, message: str) -> Explanation:
             and float((s - v2)[torch.isfinite(s)].median()) < -gap)
 
 
+FLOOR_MAX_NATS = -13.0   # log(2e-6): a value this low shared by all wrong values is a clamp floor
+
+
+def clamp_floor(s: torch.Tensor, v2: torch.Tensor, wrong: torch.Tensor) -> str | None:
+    """The cause when every wrong value sits at one constant ``log(floor)`` (a clamp of a
+    probability that cancelled to 0) while the true values are higher, else None."""
+    vals, true = s[wrong], v2[wrong]
+    finite = torch.isfinite(vals)
+    if vals.numel() == 0 or not bool(finite.all()):
+        return None
+    c = float(vals.min())
+    at_floor = (vals - c).abs() <= 1e-3 * abs(c)
+    if c > FLOOR_MAX_NATS or int(at_floor.sum()) < max(1, (vals.numel() + 1) // 2):
+        return None
+    if not bool((true[at_floor] > c + 0.5).all()):
+        return None
+    rest = vals.numel() - int(at_floor.sum())
+    also = (f"; the other {rest} wrong values lost precision in the same subtraction" if rest else "")
+    return (f"{int(at_floor.sum())} values sit at {c:.4g} = log({math.exp(c):.0e}), a clamp floor, where the "
+            f"true log-probability is higher (up to {float(true[at_floor].max()):.4g}): the probability "
+            f"cancelled to 0 before the log -- e.g. 1 - sigmoid(z) is exactly 0 once sigmoid(z) rounds to 1 "
+            f"(z > 17 in float32, z > 37 in float64) -- and only the clamp is left{also}")
+
+
 def call_student(fn: Callable, probe: Probe,
                  shape_hint: Callable[[tuple, tuple], str]) -> tuple[torch.Tensor | None, str]:
     """Run ``fn(*probe.args)``; return (float64 output, "") or (None, reason)."""
@@ -174,6 +198,12 @@ def run_probe(fn: Callable, probe: Probe, shape_hint: Callable[[tuple, tuple], s
         if pred(s, probe.v1, probe.v2, tol):
             text = pred.message(s, probe.v2) if hasattr(pred, "message") else message
             return CheckResult.fail(name, f"{probe.name}: {text}{example}", explanation=message, **details)
+    floor = clamp_floor(s, probe.v2, ~ok.flatten().reshape(ok.shape))
+    if floor is not None:
+        return CheckResult.fail(name, f"{probe.name}: {floor}{example}", explanation="floor",
+                                hint="compute log(1 - sigmoid(z)) as -softplus(z) (= F.logsigmoid(-z)) and "
+                                     "log(sigmoid(a) - sigmoid(b)) with log-sigmoid identities, never as the "
+                                     "log of a clamped difference", **details)
     nonfinite = ~torch.isfinite(s) & torch.isfinite(probe.v2)
     if bool(nonfinite.any()):
         return CheckResult.fail(name, f"{probe.name}: your function returns -inf/NaN where the true "

@@ -140,6 +140,26 @@ def shape_hint(got: tuple, want: tuple) -> str:
     return f"expected output shape {want} (one log-likelihood per image), got {got}"
 
 
+SUM_MSG = ("you summed the K components' log-probabilities instead of mixing them: a mixture adds "
+           "probabilities, log P = logsumexp_k(log_softmax(logits)_k + log P_k(x))")
+
+
+def _sum_explanations(case: Case) -> list:
+    """Summing instead of mixing (C = 1 cases): with and without the log weights."""
+    def summed(with_weights):
+        parts = []
+        for i in range(case.k):
+            one = Case(case.x, torch.zeros_like(case.logits[:, :1]), case.means[:, :, i:i + 1],
+                       case.log_scales[:, :, i:i + 1])
+            parts.append(one.ref())
+        total = torch.stack(parts, -1).sum(-1)
+        if with_weights:
+            total = total + torch.log_softmax(case.logits, 1).sum(1).flatten(1).sum(1)
+        return total
+    return [(SUM_MSG, reproduces(lambda: summed(True))),
+            (SUM_MSG + f" (here exactly K = {case.k} times the right value)", reproduces(lambda: summed(False)))]
+
+
 def _coupling_explanations(case: Case) -> list:
     s = case.with_shifts
     return [
@@ -209,7 +229,10 @@ def lmix_probes(seed: int = 0) -> tuple[Probe, ...]:
     case = Case(base.x, 3.0 * torch.randn(128, k, 1, 1, generator=g, dtype=F64) + 2.0,
                 base.means.expand(-1, -1, k, -1, -1).contiguous(),
                 base.log_scales.expand(-1, -1, k, -1, -1).contiguous())
-    probes.append(case.probe("mixture weights", WEIGHTS_MSG))
+    probes.append(case.probe("mixture weights", "wrong for K identical components with different logits: "
+                             "whatever the weights, the result must equal the single component's log P(x)",
+                             _sum_explanations(case) + [(WEIGHTS_MSG, reproduces(
+                                 lambda case=case: case.ref() + torch.logsumexp(case.logits, 1)[:, 0, 0]))]))
     # 6. mixtures, C=1
     case = _case(g, 256, 1, 5, ls=(-4.0, 0.0))
     probes.append(case.probe("mixture C=1", "the mixture is wrong: log P = logsumexp_k(log_softmax(logits)_k + "

@@ -7,11 +7,13 @@ the same functions on the trusted side.
 * :func:`check_made_masks`, :func:`check_pixelcnn_mask` -- mask-contract properties
 * :func:`check_finite`, :func:`check_finite_gradients` -- no NaN/inf
 * :func:`check_normalized`, :func:`check_log_prob_normalized` -- probabilities sum to 1
+* :func:`check_nll_plausible` -- a reported NLL is possible (>= 0 nats/dim, >= a known entropy)
 """
 from arkit.checks.autoregressive import check_autoregressive
 from arkit.checks.finite import check_finite, check_finite_gradients
 from arkit.checks.masks import check_made_masks, check_pixelcnn_mask
 from arkit.checks.normalization import check_log_prob_normalized, check_normalized
+from arkit.checks.plausibility import check_nll_plausible
 from arkit.checks.orders import VarNamer, identity_order, raster_order
 from arkit.checks.result import CheckResult, combine
 
@@ -19,5 +21,6 @@ __all__ = [
     "CheckResult", "combine",
     "check_autoregressive", "check_made_masks", "check_pixelcnn_mask",
     "check_finite", "check_finite_gradients", "check_normalized", "check_log_prob_normalized",
+    "check_nll_plausible",
     "raster_order", "identity_order", "VarNamer",
 ]

@@ -64,7 +64,7 @@ def _embedding_forward(probe: ModelProbe, x, y):
 
 
 def gradient_dependency(probe: ModelProbe, x: torch.Tensor, y=None, rows=None,
-                        chunk: int = 64) -> torch.Tensor | None:
+                        chunk: int = 64, rel_tol: float = REL_TOL) -> torch.Tensor | None:
     """Gradient dependency of output variables ``rows`` (default all) on every input variable.
 
     Args:
@@ -73,18 +73,22 @@ def gradient_dependency(probe: ModelProbe, x: torch.Tensor, y=None, rows=None,
     Returns bool (R, D) (union over the B inputs), or None if the model has no
     gradient path from its input (then use :func:`perturbation_dependency`).
     Backward passes for ``chunk`` outputs at a time are batched (``is_grads_batched``).
+    ``rel_tol``: |grad| at or below ``rel_tol`` x (largest |grad| of that output) counts as no
+    dependency. The AR verdict uses :data:`REL_TOL` (float noise is no leak); liveness uses 0
+    (any nonzero gradient means the input is seen: masked paths give exact zeros, while a
+    real path through several gated layers can be 1e-7 of the largest one).
     """
     rows = torch.arange(probe.num_vars) if rows is None else torch.as_tensor(rows).reshape(-1)
     with eval_mode(probe.model):
         fwd = differentiable_forward(probe, x, y)
-        dep = None if fwd is None else _rows_from(fwd, rows, chunk)
+        dep = None if fwd is None else _rows_from(fwd, rows, chunk, rel_tol)
         if dep is None and probe.input_dtype.is_floating_point:
             fwd = _embedding_forward(probe, x, y)  # float input, but no gradient path from it
-            dep = None if fwd is None else _rows_from(fwd, rows, chunk)
+            dep = None if fwd is None else _rows_from(fwd, rows, chunk, rel_tol)
     return dep
 
 
-def _rows_from(fwd, rows, chunk):
+def _rows_from(fwd, rows, chunk, rel_tol=REL_TOL):
     """Bool (R, D) from a differentiable forward, or None if no output has any gradient."""
     out, tensor, reduce = fwd
     gen = torch.Generator().manual_seed(1234)
@@ -105,7 +109,7 @@ def _rows_from(fwd, rows, chunk):
             return None
         mag = reduce(grads).detach().to("cpu", torch.float64)  # (n, B, D)
         scale = mag.amax(dim=(1, 2), keepdim=True).clamp_min(1e-300)
-        result.append((mag > REL_TOL * scale).any(dim=1))
+        result.append((mag > rel_tol * scale).any(dim=1))
     dep = torch.cat(result)
     return dep if bool(dep.any()) else None
 

@@ -96,6 +96,30 @@ def _diagnose_made(conn, masks, order) -> tuple[str, str]:
             "check the degree arithmetic (>= between hidden layers, > into the output)")
 
 
+def _type_name(order_type: Callable) -> str:
+    return {list: "a list", torch.tensor: "an int64 tensor", torch.as_tensor: "an int64 tensor"}.get(
+        order_type, f"{getattr(order_type, '__module__', '')}.{getattr(order_type, '__name__', 'type')}")
+
+
+def _order_type_note(made_masks: Callable, order, hidden, order_type: Callable) -> str:
+    """When the call fails for ``order_type`` but works with a list: say that the input type broke it."""
+    if order_type is list:
+        return ""
+    try:
+        made_masks(order.tolist(), list(hidden))
+    except Exception:  # noqa: BLE001 - it fails for lists too: the type is not the cause
+        return ""
+    return (f". It fails when order is {_type_name(order_type)} and works for a list: the contract "
+            f"allows order as a list, an array or an int tensor")
+
+
+def _order_type_hint(order_type: Callable) -> str:
+    if order_type is list:
+        return ""
+    return ("convert order first, e.g. order = torch.as_tensor(order).tolist() (indexing a dict with "
+            "tensor elements fails: 0-d tensors hash by identity, not by value)")
+
+
 def _raised(what: str, exc: BaseException, where: str) -> str:
     """Failure for an exception raised by the student's function; a stub's NotImplementedError
     propagates (the caller reports "not implemented yet")."""
@@ -123,7 +147,8 @@ def check_made_masks(made_masks: Callable, configs: Sequence | None = None, *,
         try:
             raw = made_masks(order_type(order.tolist()), list(hidden))
         except Exception as exc:  # noqa: BLE001
-            return CheckResult.fail(name, _raised("made_masks", exc, where))
+            return CheckResult.fail(name, _raised("made_masks", exc, where) + _order_type_note(
+                made_masks, order, hidden, order_type), hint=_order_type_hint(order_type))
         if not isinstance(raw, (list, tuple)) or len(raw) != len(hidden) + 1:
             got = f"{type(raw).__name__} of length {len(raw) if hasattr(raw, '__len__') else '?'}"
             return CheckResult.fail(name, f"expected a list of {len(hidden) + 1} masks, got {got} {where}")
@@ -145,7 +170,7 @@ def check_made_masks(made_masks: Callable, configs: Sequence | None = None, *,
                 name, f"not autoregressive: {namer.pair(out, inp)} {where}. Cause: {cause}", hint=hint,
                 violations=[tuple(p) for p in bad[:20]], order=order.tolist(), hidden_sizes=list(hidden))
         if min(hidden) >= num >= 6:
-            live = live_mod.analyse(conn > 0, torch.arange(num), order, (num,))
+            live = live_mod.analyse(conn > 0, torch.arange(num), ranks(order), (num,))
             coverages.append(live.coverage)
             problems = live_mod.verdict(live, "made", namer)
             if problems:
@@ -252,6 +277,7 @@ def check_pixelcnn_mask(pixelcnn_mask: Callable, configs: Sequence | None = None
     one channel and colour groups, in != out so that a transposed mask shows).
     """
     configs = default_pixelcnn_configs() if configs is None else configs
+    found = []                                     # (severity, cause, hint, where, config)
     for k, t, cin, cout, c in configs:
         where = (f"(kernel_size={k}, mask_type='{t}', in_channels={cin}, out_channels={cout}, "
                  f"color_channels={c})")
@@ -265,5 +291,30 @@ def check_pixelcnn_mask(pixelcnn_mask: Callable, configs: Sequence | None = None
         problem = _pixelcnn_problem(m, k, t, c)
         if problem:
             cause, hint = problem
-            return CheckResult.fail(name, f"{cause} {where}", hint=hint, config=(k, t, cin, cout, c))
-    return CheckResult.ok(name, f"pixelcnn_mask follows the contract for {len(configs)} configurations")
+            found.append((_severity(cause), cause, hint, where, (k, t, cin, cout, c)))
+    if not found:
+        return CheckResult.ok(name, f"pixelcnn_mask follows the contract for {len(configs)} configurations")
+    found.sort(key=lambda f: f[0])                 # stable: the first config of the worst class
+    _, cause, hint, where, config = found[0]
+    others = []
+    for _, c2, _, w2, _ in found[1:]:
+        cls = c2.split(":")[0]
+        if cls != cause.split(":")[0] and cls not in [o.split(" (")[0] for o in others]:
+            others.append(f"{cls} {w2}")
+    message = f"{cause} {where}"
+    if others:
+        message += "; also: " + "; ".join(others)
+    wrong = [f[4] for f in found]
+    return CheckResult.fail(name, message, hint=hint, config=config, wrong_configs=wrong)
+
+
+def _severity(cause: str) -> int:
+    """Rank of a mask problem: a leak of the future (rows below, then the right side) first, then
+    the centre and colour rules, then hidden past (a liveness issue, not a leak)."""
+    order = {"future row": 0, "future column": 1, "centre tap of a type 'A'": 2, "colour": 3}
+    for prefix, rank in order.items():
+        if cause.startswith(prefix):
+            return rank
+    if cause.startswith("past not"):
+        return 5
+    return 4

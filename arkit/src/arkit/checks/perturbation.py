@@ -31,14 +31,19 @@ class CutViolation:
 
 
 def cut_violations(probe: ModelProbe, x: torch.Tensor, y, order: torch.Tensor, cuts,
-                   seed: int = 0, max_report: int = 5) -> tuple[list[CutViolation], int]:
+                   seed: int = 0, max_report: int = 5,
+                   rank: torch.Tensor | None = None) -> tuple[list[CutViolation], int]:
     """Run the cuts ``cuts`` (steps k) on every test input in ``x`` (B, *var_shape).
 
+    ``rank`` (D,): the "may see" rank of each variable (default: the generation step,
+    :func:`ranks`; :func:`arkit.checks.liveness.variable_ranks` gives channels of a pixel one
+    shared rank when they must be independent). A cut at k changes every variable of rank
+    >= k and asserts that no output of rank <= k moves.
     Returns (violations, number of forward passes). Each violating cut names
     the earliest-generated output that moved and, when one exists, a single
     input that moves it (found by perturbing candidates one at a time).
     """
-    rank = ranks(order)
+    rank = ranks(order) if rank is None else rank
     cuts = torch.as_tensor(list(cuts), dtype=torch.long)
     found: list[CutViolation] = []
     passes = x.shape[0]
@@ -55,7 +60,7 @@ def cut_violations(probe: ModelProbe, x: torch.Tensor, y, order: torch.Tensor, c
             outs = torch.nonzero(bad[idx]).flatten()
             out = int(outs[rank[outs].argmin()])
             inp, extra = locate_input(probe, x[b], None if y is None else y[b], out, int(cuts[idx]),
-                                      order, base[b], seed + 7)
+                                      order, base[b], seed + 7, rank)
             passes += extra
             found.append(CutViolation(int(cuts[idx]), out, inp))
             if len(found) >= max_report:
@@ -66,13 +71,15 @@ def cut_violations(probe: ModelProbe, x: torch.Tensor, y, order: torch.Tensor, c
 
 
 def locate_input(probe: ModelProbe, xb, yb, out: int, cut: int, order: torch.Tensor,
-                 base_b: torch.Tensor, seed: int, chunk: int = 256) -> tuple[int | None, int]:
-    """Find one input generated at step >= ``cut`` whose change alone moves output ``out``.
+                 base_b: torch.Tensor, seed: int, rank: torch.Tensor | None = None,
+                 chunk: int = 256) -> tuple[int | None, int]:
+    """Find one input of rank >= ``cut`` (default rank: generation step) whose change alone
+    moves output ``out``.
 
     Tries candidates in generation order (the earliest first) in batches.
     Returns (input index or None, number of forward passes used).
     """
-    candidates = order[cut:]
+    candidates = order[cut:] if rank is None else order[rank[order] >= cut]
     passes = 0
     for start in range(0, candidates.numel(), chunk):
         part = candidates[start:start + chunk]

@@ -16,6 +16,6 @@ RIGHT = {
 WRONG = {  # name -> (factory, substring the failure message must contain)
     "unmasked_1x1_head": (lambda: colour(plain_head=True), "1x1"),
     "colour_groups_reversed": (lambda: colour(mask_fn=pm.reversed_groups), "later channel of the same pixel"),
-    "colour_groups_interleaved": (lambda: colour(mask_fn=pm.interleaved), "colour groups must be"),
+    "colour_groups_interleaved": (lambda: colour(mask_fn=pm.interleaved), "not contiguous R|G|B blocks"),
     "first_layer_type_B": (lambda: colour(types=("B", "B", "B")), "sees itself"),
 }

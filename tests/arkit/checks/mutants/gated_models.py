@@ -43,6 +43,6 @@ def reference() -> GatedPixelCNN:
 
 RIGHT = {"reference": reference}
 WRONG = {  # name -> (factory, substring the failure message must contain)
-    "horizontal_sees_right": (lambda: mistaken("h_sees_right"), "horizontal stack may only look left"),
-    "vertical_not_shifted": (lambda: mistaken("v_not_shifted"), "shifted down one row"),
+    "horizontal_sees_right": (lambda: mistaken("h_sees_right"), "horizontal kernel reaches right"),
+    "vertical_not_shifted": (lambda: mistaken("v_not_shifted"), "shifted down by one row"),
 }

@@ -1,0 +1,128 @@
+"""Validity suite (issue 10): correct designs written differently from ours must pass, designs
+wrong in one named way must fail with that cause in the message. Models in ``variants/``."""
+import pytest
+import torch
+from variants import made_random, mask_bugs
+from variants.attention_image import CausalAttentionImage
+from variants.colour_independence import ColourPixelCNN
+from variants.gated_layouts import BLIND, LAYOUTS, LayoutGated
+from variants.public_bugs import SwappedLayoutPixelCNN, sign_flipped_history
+
+from arkit.checks.autoregressive import check_autoregressive
+from arkit.checks.masks import check_made_masks, check_pixelcnn_mask
+
+SEEDS = range(20)
+MADE_D = 12
+
+
+# -- random-degree MADE (paper recipe): widths D and 2D, 20 seeds -------------------
+@pytest.mark.parametrize("factor", [1, 2])
+def test_random_degree_made_masks_pass_for_every_seed(factor):
+    failed = {}
+    for seed in SEEDS:
+        configs = [(torch.randperm(n, generator=torch.Generator().manual_seed(seed)), [factor * n] * layers)
+                   for n in (6, MADE_D, 30) for layers in (1, 2, 3)]
+        result = check_made_masks(made_random.seeded(seed), configs)
+        if not result.passed:
+            failed[seed] = result.message
+    assert not failed, failed
+
+
+@pytest.mark.parametrize("factor", [1, 2])
+def test_random_degree_made_models_pass_for_every_seed(factor):
+    failed = {}
+    for seed in SEEDS:
+        order = torch.randperm(MADE_D, generator=torch.Generator().manual_seed(seed))
+        model = made_random.RandomDegreeMade(MADE_D, order, factor * MADE_D, num_values=3, seed=seed)
+        result = check_autoregressive(model, (MADE_D,), order=order, num_values=3, family="made", figure=False)
+        if not result.passed:
+            failed[seed] = result.message
+    assert not failed, failed
+
+
+# -- gated layouts ------------------------------------------------------------------
+GATED_RIGHT = [(name, layers, size) for name in sorted(LAYOUTS) for layers in (2, 6) for size in (10, 20)]
+
+
+@pytest.mark.parametrize("name,layers,size", GATED_RIGHT)
+def test_gated_layouts_have_no_blind_spot(name, layers, size):
+    result = check_autoregressive(LayoutGated(layers, 3, **LAYOUTS[name]), (1, size, size), family="gated",
+                                  figure=False)
+    assert result.passed, result.message
+
+
+@pytest.mark.parametrize("name,layers", [("centre_only", 2), ("centre_only", 6), ("staircase", 6)])
+def test_blind_gated_designs_fail(name, layers):
+    """The 1x1-current-row design has the same 4-cell wedge at 2 and 6 layers; the staircase
+    design's wedge is one corner cell at 2 layers (indistinguishable from a field that has not
+    reached it yet, so only reported) and grows with depth."""
+    result = check_autoregressive(LayoutGated(layers, 3, **BLIND[name]), (1, 10, 10), family="gated",
+                                  figure=False)
+    assert not result.passed
+    assert "blind spot" in result.message and "does not shrink" in result.message, result.message
+
+
+@pytest.mark.parametrize("size", [6, 10])
+def test_attention_image_model_passes_the_gated_rules(size):
+    result = check_autoregressive(CausalAttentionImage(size, size), (1, size, size), family="gated", figure=False)
+    assert result.passed, result.message
+
+
+# -- colour dependence as a stated parameter ------------------------------------------
+def test_independent_colour_passes_when_independence_is_asked():
+    result = check_autoregressive(ColourPixelCNN(independent=True), (3, 8, 8), num_values=4,
+                                  channels="independent", figure=False)
+    assert result.passed, result.message
+
+
+def test_autoregressive_colour_passes_when_autoregression_is_asked():
+    result = check_autoregressive(ColourPixelCNN(independent=False), (3, 8, 8), num_values=4,
+                                  channels="autoregressive", figure=False)
+    assert result.passed, result.message
+
+
+def test_independent_colour_fails_when_autoregression_is_asked():
+    result = check_autoregressive(ColourPixelCNN(independent=True), (3, 8, 8), num_values=4,
+                                  channels="autoregressive", figure=False)
+    assert not result.passed
+    assert "channels='autoregressive'" in result.message and "same pixel" in result.message, result.message
+
+
+def test_autoregressive_colour_fails_when_independence_is_asked():
+    result = check_autoregressive(ColourPixelCNN(independent=False), (3, 8, 8), num_values=4,
+                                  channels="independent", figure=False)
+    assert not result.passed
+    assert "channels='independent'" in result.message and "same pixel" in result.message, result.message
+
+
+# -- wrong cause: mask checks -----------------------------------------------------------
+def test_pixelcnn_mask_reports_the_most_severe_violation_first_and_all_classes():
+    result = check_pixelcnn_mask(mask_bugs.one_row_below)
+    assert not result.passed
+    assert result.message.startswith("future row not masked"), result.message
+    assert "also" in result.message and "type 'A' mask lets colour" in result.message, result.message
+
+
+def test_made_masks_names_the_order_type_that_breaks_it():
+    assert check_made_masks(mask_bugs.list_only_made_masks).passed
+    result = check_made_masks(mask_bugs.list_only_made_masks, order_type=torch.tensor)
+    assert not result.passed
+    assert "int64 tensor" in result.message and "works for a list" in result.message, result.message
+
+
+# -- public checks catch impossible results ----------------------------------------------
+def test_public_ar_check_catches_a_swapped_output_layout():
+    result = check_autoregressive(SwappedLayoutPixelCNN(), (3, 8, 8), num_values=4, output_shape=(4, 3, 8, 8),
+                                  figure=False)
+    assert not result.passed
+    assert "(B, C, K, H, W)" in result.message and "(B, K, C, H, W)" in result.message, result.message
+
+
+def test_public_nll_check_catches_a_flipped_loss_sign():
+    from arkit.checks import check_nll_plausible
+
+    train, valid = sign_flipped_history()
+    result = check_nll_plausible(valid[-1], num_values=20)
+    assert not result.passed
+    assert "negative" in result.message and "sign" in result.message, result.message
+    assert check_nll_plausible(2.3, num_values=20).passed
