@@ -119,7 +119,8 @@ def grade_question(question: Question, objects: Mapping[str, Any], ctx: GradingC
     message names the cause; ``details["cause"]`` is ``"missing"`` (with
     ``details["missing"]``: the names), ``"not_implemented"`` or ``"exception"``.
     """
-    missing = [n for n in question.needs if n not in objects]
+    declared = [n for spec in question.param_fns for n in spec.names]
+    missing = list(dict.fromkeys(n for n in (*question.needs, *declared) if n not in objects))
     if missing:
         return CheckResult.fail(
             question.id,
@@ -127,6 +128,11 @@ def grade_question(question: Question, objects: Mapping[str, Any], ctx: GradingC
             "and do not rename or delete the functions you were asked to write",
             cause="missing", missing=missing,
         )
+    if question.param_fns:
+        # Every declared parameter function is audited on every call, on both grading paths
+        # (same audit here and in the sandboxed pipeline); the student's metadata plays no part.
+        from autograder.checks.ar_audit import audit_objects
+        objects = audit_objects(question.param_fns, objects, seed=ctx.seed)
     start = time.perf_counter()
     try:
         result = question.grade(objects, ctx)

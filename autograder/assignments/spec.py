@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 ORDERS = ("raster",)                      # raster: row-major pixels, channels innermost (R -> G -> B)
 COLOR_RULES = ("autoregressive", "independent")
+LIKELIHOODS = ("categorical", "bernoulli", "dmol", "pixelcnnpp")
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,16 @@ class ParamFnSpec:
         conditional: called as ``fn(x, y)`` with class labels.
         same_model_as: exposed name of the model object whose AR property another
             question proves; the grader checks both give the same outputs on audited rows.
+        class_dim: position of the class axis of ``categorical`` logits (default 1:
+            ``(B, V, *var_shape)``, the ``F.cross_entropy`` layout).
+        calibrated: the threshold comes from ``autograder/calibration/<assignment>.json`` and
+            the held-out split from :mod:`autograder.heldout` (preflight checks both); False for
+            questions that bring their own (test fixtures).
+
+    The output layout follows from ``likelihood`` (see
+    :func:`autograder.checks.threshold.batch_log_prob`); the audit
+    (:mod:`autograder.checks.ar_audit`) maps it to one output *unit* per variable
+    (per pixel for ``pixelcnnpp``) and knows which variables each unit may see.
     """
 
     name: str
@@ -43,9 +54,19 @@ class ParamFnSpec:
     color: str = "autoregressive"
     conditional: bool = False
     same_model_as: str | None = None
+    class_dim: int = 1
+    calibrated: bool = True
 
     def __post_init__(self) -> None:
         if self.order not in ORDERS:
             raise ValueError(f"order must be one of {ORDERS}, got {self.order!r}")
         if self.color not in COLOR_RULES:
             raise ValueError(f"color must be one of {COLOR_RULES}, got {self.color!r}")
+        if self.likelihood not in LIKELIHOODS:
+            raise ValueError(f"likelihood must be one of {LIKELIHOODS}, got {self.likelihood!r}")
+        object.__setattr__(self, "var_shape", tuple(int(s) for s in self.var_shape))
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every exposed name this declaration needs (the param_fn and its same-model object)."""
+        return (self.name,) + ((self.same_model_as,) if self.same_model_as else ())

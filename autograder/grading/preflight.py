@@ -24,7 +24,7 @@ def datasets_of(spec: GradeSpec, calibration: dict | None) -> dict[str, set[str]
     out: dict[str, set[str]] = {}
     cal = (calibration or {}).get("questions", {})
     for q in spec.questions:
-        names = {p.dataset for p in q.param_fns} | set(q.meta.get("datasets", ())) | set(cal.get(q.id, {}))
+        names = {p.dataset for p in q.param_fns if p.calibrated} | set(q.meta.get("datasets", ())) | set(cal.get(q.id, {}))
         if names:
             out[q.id] = names
     return out

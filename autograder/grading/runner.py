@@ -224,7 +224,7 @@ def _grade_one(q: base.Question, sandbox: Sandbox, ctx: base.GradingContext, lim
         exposed = sandbox.exposed()
     except SandboxError as exc:
         return Outcome(q, CheckResult.fail(q.id, f"the notebook process stopped: {exc}"))
-    objects = make_proxies(sandbox, exposed, limits.call_timeout_s, lambda: budget, seed=ctx.seed)
+    objects = make_proxies(sandbox, exposed, limits.call_timeout_s, lambda: budget, question=q)
     result = base.grade_question(q, objects, ctx)
     if not sandbox.alive() and result.passed:
         result = CheckResult.fail(q.id, f"the notebook process stopped while grading: {sandbox.dead_reason}")

@@ -17,12 +17,18 @@ import torch
 
 from arkit.checks.result import CheckResult
 from autograder.assignments.base import GradingContext, Question, register
+from autograder.assignments.spec import ParamFnSpec
 from autograder.assignments.hw1.warmup import CHI2_MAX_Z, _combined, chi_square_gof
 
 NOTEBOOK = "04_logistic_mixtures"
 DATASET = "mnist_gray"
 HELDOUT_SUBSET = {"ci": 500, "cpu": 2000, "gpu": None}
 HALF_BIN = 1.0 / 255.0
+# Trusted declarations: the mixture network the AR question checks, and the scored parameter function
+# (the same trained network: the grader checks both give the same parameters on held-out images).
+MIX_MODEL = ParamFnSpec("lmix_model", DATASET, "pixelcnnpp", (1, 28, 28))
+MIX_PARAMS = ParamFnSpec("lmix_mnist_params", DATASET, "pixelcnnpp", (1, 28, 28), same_model_as="lmix_model")
+AR_AUDIT_IMAGES = 32            # held-out images (and their splices) audited by the AR question
 EDGES = torch.arange(255, dtype=torch.float64) * (2.0 / 255.0) - 1.0 + HALF_BIN   # upper edges of values 0..254
 
 
@@ -209,6 +215,10 @@ def grade_ar(objects: Mapping[str, Any], ctx: GradingContext) -> CheckResult:
     # Remote proxies have no autograd: the check then falls back to forward-only perturbations.
     res = check_autoregressive(objects["lmix_model"], (1, 28, 28), num_values=256, to_vars=params_to_vars,
                                seed=ctx.seed)
+    if res.passed or res.score > 0:         # and on held-out images and their splices, not only noise
+        from autograder.checks.ar_audit import audit_heldout
+        audit = audit_heldout(objects["lmix_model"], MIX_MODEL, AR_AUDIT_IMAGES, seed=ctx.seed, name="lmix_ar_test")
+        res = res if audit.passed else audit
     res.name = "lmix_ar_test"
     return res
 
@@ -219,7 +229,7 @@ for _q in (
     Question("lmix_sampler_test", NOTEBOOK, 4, ("sample_logistic_mixture",), grade_sampler,
              title="(b) sampling from the mixture (1 and 3 channels)"),
     Question("lmix_model_test", NOTEBOOK, 4, ("lmix_mnist_params",), grade_model,
-             title="(c) mixture model: held-out bits/dim on mnist_gray"),
+             title="(c) mixture model: held-out bits/dim on mnist_gray", param_fns=(MIX_PARAMS,)),
     Question("lmix_ar_test", NOTEBOOK, 2, ("lmix_model",), grade_ar,
              title="(d) the mixture model is autoregressive"),
 ):

@@ -23,12 +23,20 @@ import torch
 
 from arkit.checks.result import CheckResult, combine
 from autograder.assignments.base import GradingContext, Question, register
+from autograder.assignments.spec import ParamFnSpec
 
 ASSIGNMENT = "hw1"
 NOTEBOOK = "02_made"
 
 # Held-out examples evaluated per threshold question in the ci profile (None: all).
 HELDOUT_LIMIT = {"ci": 1000, "cpu": None, "gpu": None}
+# Trusted declarations of the scored parameter functions (raster order; MADE's image models are raster-order).
+PARAM_FNS = {
+    "made_picture2d_test": tuple(ParamFnSpec(f"made_{d}_params", d, "categorical", (2,))
+                                 for d in ("picture2d_small", "picture2d_large")),
+    "made_shapes_test": (ParamFnSpec("made_shapes_params", "shapes", "bernoulli", (1, 20, 20)),),
+    "made_mnist_test": (ParamFnSpec("made_mnist_params", "mnist_binary", "bernoulli", (1, 28, 28)),),
+}
 # Values per variable of the graded datasets (the uniform baseline is log K nats/dim).
 NUM_VALUES = {"picture2d_small": 25, "picture2d_large": 200, "shapes": 2, "mnist_binary": 2}
 
@@ -249,4 +257,5 @@ for _qid, _points, _needs, _fn, _title in (
     ("made_mnist_test", 2, ("made_mnist_params",), _grade_mnist, "MADE on binary MNIST: held-out NLL"),
     ("made_inpaint_test", 3, ("made_inpaint",), _grade_inpaint, "Inpainting with a missing-last order"),
 ):
-    register(ASSIGNMENT, Question(id=_qid, notebook=NOTEBOOK, points=_points, needs=_needs, grade=_fn, title=_title))
+    register(ASSIGNMENT, Question(id=_qid, notebook=NOTEBOOK, points=_points, needs=_needs, grade=_fn, title=_title,
+                                  param_fns=PARAM_FNS.get(_qid, ())))

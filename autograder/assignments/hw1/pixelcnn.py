@@ -15,11 +15,27 @@ import torch.nn.functional as F
 
 from arkit.checks.result import CheckResult, combine
 from autograder.assignments.base import GradingContext, Question, register
+from autograder.assignments.spec import ParamFnSpec
 
 ASSIGNMENT = "hw1"
 NOTEBOOK = "03_pixelcnn"
 CI_MAX_EXAMPLES = 1000          # held-out images per threshold evaluation in the ci profile
 SHAPES_SHAPE, MNIST_SHAPE, COLOR_SHAPE = (1, 20, 20), (1, 28, 28), (3, 20, 20)
+AR_AUDIT_IMAGES = 48            # held-out images (and their splices) audited for each AR question
+
+# Trusted declarations: the models the AR questions check, and the parameter functions scored for
+# held-out NLL (each tied to the model its AR question checks where there is one).
+SHAPES_MODEL = ParamFnSpec("pixelcnn_shapes_model", "shapes", "categorical", SHAPES_SHAPE)
+GATED_MODEL = ParamFnSpec("pixelcnn_gated_model", "shapes", "categorical", SHAPES_SHAPE)
+COLOR_MODEL = ParamFnSpec("pixelcnn_color_model", "shapes_color", "categorical", COLOR_SHAPE)
+COND_MODEL = ParamFnSpec("pixelcnn_cond_model", "shapes", "categorical", SHAPES_SHAPE, conditional=True)
+SHAPES_PARAMS = ParamFnSpec("pixelcnn_shapes_params", "shapes", "categorical", SHAPES_SHAPE,
+                            same_model_as="pixelcnn_shapes_model")
+MNIST_PARAMS = ParamFnSpec("pixelcnn_mnist_params", "mnist_binary", "categorical", MNIST_SHAPE)
+COLOR_PARAMS = ParamFnSpec("pixelcnn_color_params", "shapes_color", "categorical", COLOR_SHAPE,
+                           same_model_as="pixelcnn_color_model")
+COND_PARAMS = ParamFnSpec("pixelcnn_cond_params", "shapes", "categorical", SHAPES_SHAPE, conditional=True,
+                          same_model_as="pixelcnn_cond_model")
 
 
 def _max_examples(ctx: GradingContext) -> int | None:
@@ -40,10 +56,18 @@ def _threshold(param_fn, ctx: GradingContext, question: str, dataset: str, condi
     return result
 
 
-def _autoregressive(model, shape, ctx: GradingContext, name: str, **kwargs) -> CheckResult:
+def _autoregressive(model, shape, ctx: GradingContext, name: str, heldout: ParamFnSpec | None = None,
+                    **kwargs) -> CheckResult:
+    """check_autoregressive (noise probes, liveness), then the trusted audit on held-out images and
+    their splices (``heldout``): a model causal on noise but peeking on real images gets 0."""
     from arkit.checks.autoregressive import check_autoregressive
+    from autograder.checks.ar_audit import audit_heldout
 
-    return check_autoregressive(model, shape, seed=ctx.seed, name=name, **kwargs)
+    result = check_autoregressive(model, shape, seed=ctx.seed, name=name, **kwargs)
+    if heldout is None or not result.passed and result.score == 0:
+        return result
+    audit = audit_heldout(model, heldout, AR_AUDIT_IMAGES, seed=ctx.seed, name=name)
+    return result if audit.passed else audit
 
 
 # ----------------------------------------------------------------- 1. masks
@@ -121,7 +145,7 @@ def grade_conv(objects: Mapping[str, Any], ctx: GradingContext) -> CheckResult:
 def grade_ar(objects: Mapping[str, Any], ctx: GradingContext) -> CheckResult:
     """The trained shapes PixelCNN is autoregressive in raster order and sees its immediate past."""
     return _autoregressive(objects["pixelcnn_shapes_model"], SHAPES_SHAPE, ctx, "pixelcnn.autoregressive",
-                           num_values=2, family="pixelcnn")
+                           heldout=SHAPES_MODEL, num_values=2, family="pixelcnn")
 
 
 def grade_nll(objects: Mapping[str, Any], ctx: GradingContext) -> CheckResult:
@@ -191,7 +215,7 @@ def grade_blind_spot(objects: Mapping[str, Any], ctx: GradingContext) -> CheckRe
 def grade_gated(objects: Mapping[str, Any], ctx: GradingContext) -> CheckResult:
     """Autoregressive (half credit) and no blind spot (the rest): liveness family 'gated'."""
     return _autoregressive(objects["pixelcnn_gated_model"], SHAPES_SHAPE, ctx, "gated_pixelcnn",
-                           num_values=2, family="gated")
+                           heldout=GATED_MODEL, num_values=2, family="gated")
 
 
 # ----------------------------------------------------------------- 5. colour
@@ -199,8 +223,9 @@ def grade_color_ar(objects: Mapping[str, Any], ctx: GradingContext) -> CheckResu
     """Autoregressive in raster order with R -> G -> B inside each pixel."""
     from arkit.checks.orders import raster_order
 
-    return _autoregressive(objects["pixelcnn_color_model"], COLOR_SHAPE, ctx, "color_pixelcnn",
-                           order=raster_order(*COLOR_SHAPE), num_values=4, family="pixelcnn")
+    return _autoregressive(objects["pixelcnn_color_model"], COLOR_SHAPE, ctx, "color_pixelcnn", heldout=COLOR_MODEL,
+                           order=raster_order(*COLOR_SHAPE), num_values=4, family="pixelcnn",
+                           channels="autoregressive", output_shape=(4, *COLOR_SHAPE))
 
 
 def grade_color_nll(objects: Mapping[str, Any], ctx: GradingContext) -> CheckResult:
@@ -236,7 +261,7 @@ def grade_cond(objects: Mapping[str, Any], ctx: GradingContext) -> CheckResult:
     """Autoregressive for random classes, and the class changes the logits."""
     model, k = objects["pixelcnn_cond_model"], _num_classes()
     return combine("conditional_pixelcnn", [
-        _autoregressive(model, SHAPES_SHAPE, ctx, "conditional.autoregressive", num_values=2,
+        _autoregressive(model, SHAPES_SHAPE, ctx, "conditional.autoregressive", heldout=COND_MODEL, num_values=2,
                         num_classes=k, family="pixelcnn"),
         check_class_used(model, k, ctx.seed),
     ])
@@ -298,7 +323,7 @@ QUESTIONS = [
     Question("pixelcnn_ar_test", NOTEBOOK, 5, ("pixelcnn_shapes_model",), grade_ar,
              "PixelCNN: autoregressive and live"),
     Question("pixelcnn_nll_test", NOTEBOOK, 6, ("pixelcnn_shapes_params", "pixelcnn_mnist_params"), grade_nll,
-             "PixelCNN: held-out NLL on shapes and mnist_binary"),
+             "PixelCNN: held-out NLL on shapes and mnist_binary", param_fns=(SHAPES_PARAMS, MNIST_PARAMS)),
     Question("pixelcnn_blindspot_test", NOTEBOOK, 4, ("pixelcnn_blind_spot",), grade_blind_spot,
              "Receptive field: the blind spot"),
     Question("pixelcnn_gated_test", NOTEBOOK, 6, ("pixelcnn_gated_model",), grade_gated,
@@ -306,11 +331,11 @@ QUESTIONS = [
     Question("pixelcnn_color_ar_test", NOTEBOOK, 3, ("pixelcnn_color_model",), grade_color_ar,
              "Colour PixelCNN: autoregressive in R -> G -> B"),
     Question("pixelcnn_color_nll_test", NOTEBOOK, 3, ("pixelcnn_color_params",), grade_color_nll,
-             "Colour PixelCNN: held-out NLL on shapes_color"),
+             "Colour PixelCNN: held-out NLL on shapes_color", param_fns=(COLOR_PARAMS,)),
     Question("pixelcnn_cond_test", NOTEBOOK, 3, ("pixelcnn_cond_model",), grade_cond,
              "Conditional PixelCNN: autoregressive and uses the class"),
     Question("pixelcnn_cond_nll_test", NOTEBOOK, 3, ("pixelcnn_cond_params",), grade_cond_nll,
-             "Conditional PixelCNN: held-out NLL on shapes"),
+             "Conditional PixelCNN: held-out NLL on shapes", param_fns=(COND_PARAMS,)),
     Question("pixelcnn_completion_test", NOTEBOOK, 4, ("pixelcnn_complete",), grade_completion,
              "Image completion"),
 ]

@@ -21,6 +21,7 @@ import torch
 
 from arkit.checks.result import CheckResult, combine
 from autograder.assignments.base import GradingContext, Question, register
+from autograder.assignments.spec import ParamFnSpec
 
 NOTEBOOK = "01_warmup"
 DATASETS = {"small": "gauss1d_small", "large": "gauss1d_large"}
@@ -244,12 +245,14 @@ def grade_dmol_log_prob(objects: Mapping[str, Any], ctx: GradingContext) -> Chec
 # --------------------------------------------------------------------------- registry
 for _q in (
     Question("warmup_histogram_test", NOTEBOOK, 5, ("warmup_hist_small", "warmup_hist_large"), grade_histogram,
-             title="(a) histogram: held-out NLL on gauss1d_small and gauss1d_large"),
+             title="(a) histogram: held-out NLL on gauss1d_small and gauss1d_large",
+             param_fns=tuple(ParamFnSpec(f"warmup_hist_{k}", d, "categorical", ()) for k, d in DATASETS.items())),
     Question("warmup_sampler_test", NOTEBOOK, 4, ("sample_histogram",), grade_sampler,
              title="(b) inverse-CDF sampler"),
     Question("warmup_dmol_test", NOTEBOOK, 6, ("dmol_log_prob",), grade_dmol_log_prob,
              title="(c) discretized logistic mixture likelihood"),
     Question("warmup_dmol_model_test", NOTEBOOK, 5, ("warmup_dmol_small", "warmup_dmol_large"), grade_dmol_model,
-             title="(d) DMoL: held-out NLL on gauss1d_small and gauss1d_large"),
+             title="(d) DMoL: held-out NLL on gauss1d_small and gauss1d_large",
+             param_fns=tuple(ParamFnSpec(f"warmup_dmol_{k}", d, "dmol", ()) for k, d in DATASETS.items())),
 ):
     register("hw1", _q)

@@ -126,14 +126,15 @@ def _constant_params(logits, means, log_scales):
 def test_model_threshold_credit_and_record(fake_heldout):
     """A mixture matching the 0/255 pixels passes and is recorded; a mid-grey one fails; NaN fails with a reason."""
     good = _constant_params([2.2, 0.0], [-1.0, 1.0], [-5.0, -5.0])      # ~90% zeros, ~10% 255s
-    r = grade("lmix_model_test", lmix_mnist_params=good)
+    r = grade("lmix_model_test", lmix_mnist_params=good, lmix_model=good)
     assert r.passed, r.message
     rec = [json.loads(s) for s in (fake_heldout / "measured.jsonl").read_text().splitlines()]
     assert rec and rec[0]["question"] == "lmix_model_test" and rec[0]["dataset"] == "mnist_gray"
     grey = _constant_params([0.0, 0.0], [0.0, 0.1], [-2.0, -2.0])
-    r = grade("lmix_model_test", lmix_mnist_params=grey)
+    r = grade("lmix_model_test", lmix_mnist_params=grey, lmix_model=grey)
     assert not r.passed and r.score == 0.0 and "bits/dim" in r.message, r.message
-    r = grade("lmix_model_test", lmix_mnist_params=lambda x: torch.full((len(x), 6, 28, 28), float("nan")))
+    nan = lambda x: torch.full((len(x), 6, 28, 28), float("nan"))  # noqa: E731
+    r = grade("lmix_model_test", lmix_mnist_params=nan, lmix_model=nan)
     assert not r.passed and "NaN" in r.message, r.message
 
 

@@ -125,9 +125,10 @@ def uniform(k, c):
 
 def test_threshold_questions_pass_and_record(fake_heldout):
     """Is a uniform binary model (ln 2 = 0.693 nats/dim) under 0.70 everywhere, with measurements recorded?"""
-    result = grade("pixelcnn_nll_test", pixelcnn_shapes_params=uniform(2, 1), pixelcnn_mnist_params=uniform(2, 1))
+    result = grade("pixelcnn_nll_test", pixelcnn_shapes_params=uniform(2, 1), pixelcnn_mnist_params=uniform(2, 1),
+                   pixelcnn_shapes_model=uniform(2, 1))
     assert result.passed, result.message
-    assert grade("pixelcnn_cond_nll_test", pixelcnn_cond_params=uniform(2, 1)).passed
+    assert grade("pixelcnn_cond_nll_test", pixelcnn_cond_params=uniform(2, 1), pixelcnn_cond_model=uniform(2, 1)).passed
     records = [json.loads(line) for line in fake_heldout.read_text().splitlines()]
     assert {(r["question"], r["dataset"]) for r in records} == {
         ("pixelcnn_nll_test", "shapes"), ("pixelcnn_nll_test", "mnist_binary"), ("pixelcnn_cond_nll_test", "shapes")}
@@ -136,15 +137,18 @@ def test_threshold_questions_pass_and_record(fake_heldout):
 
 def test_threshold_questions_fail_with_cause(fake_heldout):
     """Too high an NLL earns nothing; NaN logits, wrong layouts and a missing y are named."""
-    result = grade("pixelcnn_color_nll_test", pixelcnn_color_params=uniform(4, 3))   # ln 4 = 1.386
+    result = grade("pixelcnn_color_nll_test", pixelcnn_color_params=uniform(4, 3),  # ln 4 = 1.386
+                   pixelcnn_color_model=uniform(4, 3))
     assert not result.passed and result.score == 0.0 and "held-out NLL" in result.message
     nan = lambda x: torch.full((x.shape[0], 2, 1, *x.shape[2:]), float("nan"))
-    result = grade("pixelcnn_nll_test", pixelcnn_shapes_params=nan, pixelcnn_mnist_params=uniform(2, 1))
+    result = grade("pixelcnn_nll_test", pixelcnn_shapes_params=nan, pixelcnn_mnist_params=uniform(2, 1),
+                   pixelcnn_shapes_model=nan)
     assert not result.passed and result.score == 0.5 and "NaN" in result.message
     flat = lambda x: torch.zeros(x.shape[0], 2, *x.shape[2:])                         # (B, K, H, W): no C axis
-    result = grade("pixelcnn_nll_test", pixelcnn_shapes_params=flat, pixelcnn_mnist_params=flat)
+    result = grade("pixelcnn_nll_test", pixelcnn_shapes_params=flat, pixelcnn_mnist_params=flat, pixelcnn_shapes_model=flat)
     assert not result.passed and "class axis" in result.message
-    result = grade("pixelcnn_cond_nll_test", pixelcnn_cond_params=lambda x: torch.zeros(x.shape[0], 2, *x.shape[1:]))
+    no_y = lambda x: torch.zeros(x.shape[0], 2, *x.shape[1:])  # noqa: E731
+    result = grade("pixelcnn_cond_nll_test", pixelcnn_cond_params=no_y, pixelcnn_cond_model=no_y)
     assert not result.passed and "TypeError" in result.message
 
 

@@ -10,6 +10,7 @@ import torch
 
 from arkit.checks.result import CheckResult
 from autograder.assignments.base import Question, register
+from autograder.assignments.spec import ParamFnSpec
 
 ASSIGNMENT = "fx1"
 SOURCE_DIR = __import__("pathlib").Path(__file__).parent / "source" / ASSIGNMENT
@@ -79,4 +80,5 @@ def grade_model(objects, ctx) -> CheckResult:
 
 register(ASSIGNMENT, Question("fx_square_test", "01_basics", 2, ("square",), grade_square, "square", 20))
 register(ASSIGNMENT, Question("fx_mask_test", "01_basics", 3, ("causal_mask",), grade_mask, "causal mask", 20))
-register(ASSIGNMENT, Question("fx_model_test", "01_basics", 3, ("ar_logits",), grade_model, "AR model", 30))
+register(ASSIGNMENT, Question("fx_model_test", "01_basics", 3, ("ar_logits",), grade_model, "AR model", 30,
+                              param_fns=(ParamFnSpec("ar_logits", "chain", "bernoulli", (6,), calibrated=False),)))
