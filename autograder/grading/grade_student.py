@@ -170,23 +170,26 @@ def question_result(o: runner.Outcome) -> QuestionResult:
 def attribute_cell_errors(result: StudentResult, report: runner.NotebookReport) -> None:
     """Say whose problem a failure is when a cell above the question failed.
 
-    A failed *locked* (instructor) cell makes the question a ``grader_error`` quoting that
-    cell's error (never the student's fault). A failed student cell that left the question
-    without an object replaces "the notebook did not provide X" by that cell's error.
+    Only the first failed cell above a failed question counts (later failures are usually its
+    consequences). If it is a *locked* (instructor) cell whose traceback does not pass through
+    code the student wrote, the question is a ``grader_error`` quoting it (never the student's
+    fault). Otherwise, when the question lacks an object, "the notebook did not provide X" is
+    replaced by that cell's error.
     """
     for o in report.outcomes:
         qr = result.questions.get(o.question.id)
         if qr is None or qr.passed or qr.status == NOT_SUBMITTED:
             continue
         above = report.errors_before(o.question.id)
-        locked = [c for c in above if c.origin == "instructor"]
-        if locked:
+        if not above:
+            continue
+        first = above[0]  # later failures are often consequences of the first one
+        if first.graders_problem:
             qr.status = GRADER_ERROR
             qr.message = ("not graded because a locked cell of the grader's copy failed (not your fault; the "
-                          f"instructor will regrade): {locked[0].message}")
-            qr.points = 0.0
-            continue
-        if qr.details.get("cause") == "missing" and above:
+                          f"instructor will regrade): {first.message}")
+            qr.points, qr.passed = 0.0, False
+        elif qr.details.get("cause") == "missing":
             missing = ", ".join(qr.details.get("missing") or [])
             qr.message = (f"{missing or 'an object'} was not available because an earlier cell failed: "
-                          f"{above[0].message}")
+                          f"{first.message}")

@@ -34,7 +34,7 @@ def csv_cell(value):
 def grades_csv(rows: dict[str, StudentResult], questions: list[Question]) -> str:
     """``student, score, max_score, <question id>... (points), status, review`` (flagged question ids)."""
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
+    w = csv.writer(buf, lineterminator="\r\n")  # RFC 4180: a CR or LF inside a cell is quoted
     w.writerow([csv_cell(c) for c in ["student", "score", "max_score", *[q.id for q in questions],
                                       "status", "review"]])
     for student in sorted(rows):

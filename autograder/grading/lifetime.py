@@ -3,7 +3,9 @@
 * :func:`die_with_parent` (Linux ``prctl(PR_SET_PDEATHSIG, SIGKILL)``): called in each
   pool worker's initializer, and in each sandbox launcher (``setpriv --pdeathsig``), so
   killing the grader kills its workers, and a dead worker takes its sandboxes with it
-  (inside the sandbox, ``unshare --kill-child`` and the PID namespace do the rest).
+  (:func:`kill_me_with_parent` as the sandbox launcher's ``preexec_fn``; inside, ``unshare
+  --kill-child`` and the PID namespace do the rest). Without namespaces the launcher changes
+  uid, which clears the death signal: the sandbox then outlives a killed worker.
 * :class:`OutputLock`: ``fcntl.flock`` on ``<out>/.lock`` so two runs never write into one
   output folder; the kernel releases it when the holder dies, however it dies.
 """
@@ -21,19 +23,34 @@ from pathlib import Path
 PR_SET_PDEATHSIG = 1
 
 
+def _libc_prctl():
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+
+_PRCTL = _libc_prctl()  # resolved at import: a preexec_fn must not load libraries after fork
+
+
+def kill_me_with_parent() -> None:
+    """``preexec_fn`` for ``subprocess.Popen``: the child gets SIGKILL when the process that started it
+    dies (only a ctypes call: safe between fork and exec)."""
+    if _PRCTL is not None:
+        _PRCTL(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+
+
 def die_with_parent(sig: int = signal.SIGKILL) -> bool:
     """Ask the kernel to send ``sig`` to this process when its parent dies; returns whether it could.
 
     If the parent is already gone (reparented to init or a subreaper), exits at once.
     """
-    if not sys.platform.startswith("linux"):
+    if _PRCTL is None:
         return False
     parent = os.getppid()
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        if libc.prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0) != 0:
-            return False
-    except (OSError, AttributeError):
+    if _PRCTL(PR_SET_PDEATHSIG, int(sig), 0, 0, 0) != 0:
         return False
     if os.getppid() != parent or parent == 1:  # the parent died before prctl took effect
         os._exit(1)

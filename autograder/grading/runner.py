@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import importlib.util
+import re
 import sys
 import time
 from dataclasses import dataclass, field
@@ -50,6 +51,11 @@ class CellError:
     origin: str
     grade_id: str
     message: str
+    through_student_code: bool = False  # the traceback passes through a cell the student wrote
+
+    @property
+    def graders_problem(self) -> bool:
+        return self.origin == "instructor" and not self.through_student_code
 
 
 @dataclass
@@ -120,6 +126,7 @@ class NotebookRun:
         self.merged, self.limits, self.kw = merged, limits, sandbox_kw
         self.skip: set[int] = set()
         self.errors: dict[int, str] = {}
+        self.tracebacks: dict[int, str] = {}
         self.cells = {c.index: c for c in merged.cells}
         self.sandbox: Sandbox | None = None
         self.restarts = 0
@@ -148,6 +155,7 @@ class NotebookRun:
                     reply = self.sandbox.run_cell(cell.source, cell.index, min(self.limits.cell_timeout_s, left))
                     if not reply.get("ok"):
                         self.errors.setdefault(cell.index, f"{self._label(cell)} raised {reply.get('error', '?')}")
+                        self.tracebacks.setdefault(cell.index, str(reply.get("traceback", ""))[-4000:])
                 return
             except SandboxError as exc:
                 self.errors[cell.index] = f"{self._label(cell)}: {exc}"
@@ -155,6 +163,18 @@ class NotebookRun:
                 self.restarts += 1
                 if self.restarts > MAX_RESTARTS:
                     raise
+
+    def failed_cells(self) -> list[CellError]:
+        """The cells that failed, in order (see :class:`CellError`)."""
+        student = {c.index for c in self.merged.cells if c.origin != "instructor"}
+        out = []
+        for i in sorted(self.errors):
+            if i not in self.cells:
+                continue
+            frames = {int(m) for m in re.findall(r'File "<cell (\d+)>"', self.tracebacks.get(i, ""))}
+            out.append(CellError(i, self.cells[i].origin, self.cells[i].grade_id, self.errors[i],
+                                 bool(frames & student)))
+        return out
 
     def close(self) -> None:
         if self.sandbox is not None:
@@ -197,8 +217,7 @@ def grade_notebook(stem: str, instructor_path: Path, student_data: bytes | None,
             run.start()
         except SandboxError as exc:
             report.cell_errors.extend(run.errors.values())
-            report.failed_cells = [CellError(i, run.cells[i].origin, run.cells[i].grade_id, run.errors[i])
-                                   for i in sorted(run.errors) if i in run.cells]
+            report.failed_cells = run.failed_cells()
             return finish(_fail_all(questions, f"the notebook could not be run: {exc}"))
         for q in questions:
             if run.sandbox is None or not run.sandbox.alive():
@@ -209,8 +228,7 @@ def grade_notebook(stem: str, instructor_path: Path, student_data: bytes | None,
                     continue
             finish([_grade_one(q, run.sandbox, ctx, limits)])
         report.cell_errors.extend(run.errors[i] for i in sorted(run.errors))
-        report.failed_cells = [CellError(i, run.cells[i].origin, run.cells[i].grade_id, run.errors[i])
-                               for i in sorted(run.errors) if i in run.cells]
+        report.failed_cells = run.failed_cells()
     finally:
         run.close()
     report.run_time_s = round(time.monotonic() - start, 2)

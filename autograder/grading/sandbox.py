@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import protocol
+from .lifetime import kill_me_with_parent
 
 HERE = Path(__file__).resolve().parent
 GRACE_S = 5.0
@@ -198,7 +199,8 @@ class Sandbox:
         console = open(self.dir / "console.log", "wb")
         try:
             self.proc = subprocess.Popen(boot, stdin=subprocess.DEVNULL, stdout=console, stderr=console,
-                                         pass_fds=(p2c_r, c2p_w), start_new_session=True, cwd="/")
+                                         pass_fds=(p2c_r, c2p_w), start_new_session=True, cwd="/",
+                                         preexec_fn=kill_me_with_parent)  # dies with its worker
         finally:
             console.close()
             os.close(p2c_r)

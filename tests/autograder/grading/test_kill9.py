@@ -1,0 +1,92 @@
+"""kill -9 of the grader mid-run: no process of the run survives, and a rerun finishes with
+exactly the right rows in grades.csv (the state on disk was consistent at the kill)."""
+import csv
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from fixture_assignment.build import QUESTIONS, SOURCE_DIR, student_notebook
+
+pytestmark = pytest.mark.slow
+REPO = Path(__file__).resolve().parents[3]
+ONES = {"fx_mask": "def causal_mask(D):\n    import torch\n    return torch.ones(D, D)\n"}
+STUDENTS = {"s1": (student_notebook(), 8.0), "s2": (student_notebook(replace=ONES), 5.0),
+            "s3": (student_notebook(), 8.0)}
+
+
+def _stat(pid: int) -> tuple[int, int, str] | None:
+    """(ppid, session id, state) of ``pid`` or None when gone."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = text[text.rindex(")") + 2:].split()
+    return int(fields[1]), int(fields[3]), fields[0]
+
+
+def _descendants(root: int) -> set[int]:
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and (st := _stat(int(entry))) is not None:
+            children.setdefault(st[0], []).append(int(entry))
+    out, todo = set(), [root]
+    while todo:
+        pid = todo.pop()
+        for child in children.get(pid, []):
+            if child not in out:
+                out.add(child)
+                todo.append(child)
+    return out
+
+
+def _alive(pids) -> set[int]:
+    return {p for p in pids if (st := _stat(p)) is not None and st[2] != "Z"}
+
+
+def _cmd(subs: Path, out: Path) -> list[str]:
+    return [sys.executable, "-m", "autograder.cli", "grade", "fx1", str(subs), "--out", str(out), "--source-dir",
+            str(SOURCE_DIR), "--questions", str(QUESTIONS), "--profile", "ci", "--workers", "2",
+            "--progress", "lines", "--skip-preflight"]
+
+
+def test_sigkill_leaves_no_process_and_a_rerun_gives_exactly_the_right_rows(tmp_path):
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    subs.mkdir()
+    for student, (nb, _) in STUDENTS.items():
+        (subs / f"{student}.ipynb").write_bytes(nb)
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    proc = subprocess.Popen(_cmd(subs, out), cwd=REPO, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        first = proc.stderr.readline()  # "[1/3] s1 8/8 points, 4.2 s": one student done, others running
+        assert first.startswith("[1/3]"), first + proc.stderr.read()[-2000:]
+        tree = _descendants(proc.pid)
+        sessions = {st[1] for p in tree if (st := _stat(p)) is not None}
+        assert len(tree) >= 3, "expected workers and at least one sandbox to be running"
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+        deadline = time.monotonic() + 20
+        while _alive(tree) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not _alive(tree), {p: Path(f"/proc/{p}/cmdline").read_bytes()[:200] for p in _alive(tree)}
+        in_sessions = {int(e) for e in os.listdir("/proc") if e.isdigit()
+                       and (st := _stat(int(e))) is not None and st[1] in sessions and st[2] != "Z"}
+        assert not in_sessions
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    with open(out / "grades.csv", newline="") as fh:  # consistent at the kill: whole rows, no duplicates
+        rows = list(csv.DictReader(fh))
+    assert len(rows) >= 1 and len({r["student"] for r in rows}) == len(rows)
+    assert all(float(r["score"]) == STUDENTS[r["student"]][1] for r in rows)
+    done = subprocess.run(_cmd(subs, out), cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    with open(out / "grades.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert {r["student"]: float(r["score"]) for r in rows} == {s: score for s, (_, score) in STUDENTS.items()}
+    assert len(rows) == len(STUDENTS)
