@@ -55,6 +55,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--only-solution-cells", action="store_true",
                    help="do not run code cells the student added (default: run them)")
     p.add_argument("--no-namespaces", action="store_true", help="do not use unshare (debugging)")
+    p.add_argument("--hint-level", choices=("cause", "fix"), default=None,
+                   help="what feedback shows: 'cause' (what is wrong, where; default, e.g. before the "
+                        "deadline) or 'fix' (also how to fix it, e.g. after the deadline); "
+                        "default $ARKIT_HINT_LEVEL, else cause")
     p.add_argument("--progress", choices=("bar", "lines", "none"), default=None,
                    help="bar (tqdm), lines (one line per student) or none; default: bar on a terminal, "
                    "else lines")
@@ -118,7 +122,7 @@ def config_from_args(args: argparse.Namespace):
         source_dir=(args.source_dir or SOLUTIONS_DIR / args.assignment).resolve(), profile=profile,
         seed=args.seed, workers=max(1, args.workers), limits=limits, questions_module=args.questions,
         gradebook=gradebook, force=args.force, keep_extra_cells=not args.only_solution_cells,
-        allow_namespaces=not args.no_namespaces, progress=args.progress,
+        allow_namespaces=not args.no_namespaces, progress=args.progress, hint_level=args.hint_level,
         mapping=parse_mapping(args.map) or None)
 
 

@@ -53,6 +53,7 @@ class Config:
     allow_namespaces: bool = True
     progress: str | None = None  # bar | lines | none (None: bar on a terminal, else lines)
     mapping: dict[str, str] | None = None  # submitted file name -> notebook stem (``--map``)
+    hint_level: str | None = None  # cause | fix: does feedback show the fix (None: $ARKIT_HINT_LEVEL, else cause)
 
     def stems(self) -> list[str]:
         return sorted(p.stem for p in self.source_dir.glob("[0-9][0-9]_*.py"))
@@ -116,18 +117,32 @@ def _init_worker(cfg: Config, slots, die: bool = True) -> None:
     _WORKER["spec"] = spec_from_config(cfg).with_slot(slot)
 
 
-def write_student(folder: Path, result: StudentResult) -> None:
-    """The student's folder: feedback page, Gradescope results.json, then result.json (the cache) last."""
-    results.write_atomic(folder / "feedback.html", feedback.render(result))
-    results.write_atomic(folder / "results.json", results.dumps(results.gradescope(result)))
+def write_student(folder: Path, result: StudentResult, hint_level: str | None = None) -> None:
+    """The student's folder: feedback page, Gradescope results.json, then result.json (the cache) last.
+
+    ``hint_level`` (``cause`` / ``fix``) decides whether the pages show the fix (:mod:`.hints`)."""
+    results.write_atomic(folder / "feedback.html", feedback.render(result, hint_level))
+    results.write_atomic(folder / "results.json", results.dumps(results.gradescope(result, hint_level)))
     results.write_atomic(folder / "result.json", result.dumps())
+
+
+def refresh_pages(folder: Path, result: StudentResult, hint_level: str | None = None) -> None:
+    """Rewrite a cached student's pages only where they change (e.g. another ``--hint-level``)."""
+    for name, text in (("feedback.html", feedback.render(result, hint_level)),
+                       ("results.json", results.dumps(results.gradescope(result, hint_level)))):
+        try:
+            same = (folder / name).read_text() == text
+        except OSError:
+            same = False
+        if not same:
+            results.write_atomic(folder / name, text)
 
 
 def grade_submission(sub: inputs.Submission, key: str) -> StudentResult:
     """Grade one student in this process and write their folder."""
     cfg, spec = _WORKER["cfg"], _WORKER["spec"]
     result = grade_student(sub, spec, key=key)
-    write_student(cfg.out / sub.student, result)
+    write_student(cfg.out / sub.student, result, cfg.hint_level)
     return result
 
 
@@ -180,6 +195,7 @@ def _run(cfg: Config, questions, progress: ClassProgress | None) -> dict[str, St
         cached = None if cfg.force else _cached(cfg.out / sub.student, key)
         if cached is not None:
             rows[sub.student] = cached
+            refresh_pages(cfg.out / sub.student, cached, cfg.hint_level)
             bar.update("skipped", sub.student)
         else:
             todo.append((sub, key))
@@ -225,7 +241,7 @@ def _run_pool(cfg: Config, questions, todo, finished) -> None:
             except Exception as exc:  # noqa: BLE001 - a worker died
                 sub, key = futures[fut]
                 res = _failed(spec, sub, key, exc)
-                write_student(cfg.out / sub.student, res)
+                write_student(cfg.out / sub.student, res, cfg.hint_level)
             finished(res)
     except BaseException:
         for proc in list(getattr(pool, "_processes", {}).values()):

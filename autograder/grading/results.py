@@ -11,7 +11,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from .student_result import REVIEW, QuestionResult, StudentResult, json_safe
+from .student_result import QuestionResult, StudentResult, json_safe
 
 
 def write_atomic(path: Path, data: bytes | str) -> None:
@@ -33,16 +33,19 @@ def write_atomic(path: Path, data: bytes | str) -> None:
         raise
 
 
-def test_entry(q: QuestionResult, visibility: str = "visible") -> dict:
-    """One Gradescope test; ``extra_data`` carries the question id and status (never parse ``name``)."""
-    output = q.message + "".join(f"\n[{f}]" for f in q.flags if q.status == REVIEW)
+def test_entry(q: QuestionResult, visibility: str = "visible", hint_level: str | None = None) -> dict:
+    """One Gradescope test; ``extra_data`` carries the question id, status and the instructor's
+    review flags (never parse ``name``; flags are not in the student-visible ``output``).
+    ``output`` is the message, plus the hint at hint level ``fix`` (:func:`.hints.student_text`)."""
+    from .hints import student_text
+
     return {"name": f"{q.notebook}: {q.title or q.id} [{q.id}]", "score": q.points,
             "max_score": float(q.max_points), "status": "passed" if q.passed else "failed",
-            "output": output, "visibility": visibility,
-            "extra_data": {"question_id": q.id, "status": q.status}}
+            "output": student_text(q, hint_level), "visibility": visibility,
+            "extra_data": {"question_id": q.id, "status": q.status, "flags": list(q.flags)}}
 
 
-def gradescope(result: StudentResult) -> dict:
+def gradescope(result: StudentResult, hint_level: str | None = None) -> dict:
     """The Gradescope ``results.json`` dict rendering ``result`` (pending questions count 0 and say so)."""
     lines = [result.output] if result.output else []
     for stem in sorted(set(result.notes) | set(result.cell_errors)):
@@ -51,7 +54,7 @@ def gradescope(result: StudentResult) -> dict:
     out = {"score": result.score, "max_score": result.max_score,
            "execution_time": round(result.execution_time_s, 2),
            "output": "\n".join(lines) or "all notebooks ran",
-           "tests": [test_entry(q) for q in result.questions.values()],
+           "tests": [test_entry(q, hint_level=hint_level) for q in result.questions.values()],
            "extra_data": {"sandbox": json_safe(result.sandbox), "key": result.key, "status": result.status,
                           "student": result.student}}
     return out
