@@ -7,6 +7,7 @@ Accepted layouts: :mod:`.layouts` and ``docs/submissions.md``.
 from .discover import discover
 from .model import KINDS, MAX_NOTEBOOK_BYTES, IntakeError, Problem, Submission
 from .naming import parse_map_args
+from .notebooks import Notebooks, SubmissionChanged
 
 
 def instructor_report(subs: list[Submission]) -> list[str]:
@@ -15,4 +16,4 @@ def instructor_report(subs: list[Submission]) -> list[str]:
 
 
 __all__ = ["discover", "parse_map_args", "instructor_report", "Submission", "Problem", "IntakeError", "KINDS",
-           "MAX_NOTEBOOK_BYTES"]
+           "MAX_NOTEBOOK_BYTES", "Notebooks", "SubmissionChanged"]

@@ -14,10 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import folder_names, layouts
-from .entries import Entry, TooLarge, Unreadable, file_entry, folder_entries, zip_entries
+from .entries import Entry, file_entry, folder_entries, zip_entries
 from .model import (AMBIGUOUS, DUPLICATE, IDENTITY_COLLISION, MAX_NOTEBOOK_BYTES, NOT_OPENED, OLDER_ATTEMPT,
                     TOO_LARGE, UNREADABLE, IntakeError, Problem, Submission)
 from .naming import IGNORE, is_notebook, match_name
+from .notebooks import Notebooks
+from .sources import TooLarge, Unreadable, hash_capped, read_capped
 
 _ARCHIVES = (".zip", ".tar", ".gz", ".tgz", ".bz2", ".xz", ".7z", ".rar")
 _METADATA_LIMIT = 16 << 20  # bytes of Gradescope's submission_metadata.yml we are willing to parse
@@ -55,9 +57,10 @@ def discover(path: Path, assignment: str, stems: list[str], *, mapping: dict[str
     bad = {f: s for f, s in mapping.items() if s != IGNORE and s not in stems}
     if bad:
         raise IntakeError(f"--map names notebooks this assignment does not have: {bad} (one of {', '.join(stems)})")
-    def run(entries: list[Entry], nbgrader_root: bool = False, root: Path | None = None) -> list[Submission]:
+    def run(entries: list[Entry], nbgrader_root: bool = False, root: Path | None = None,
+            zf: zipfile.ZipFile | None = None) -> list[Submission]:
         aliases = _aliases(root, path) if root is not None else (lambda e: ())
-        return _discover(entries, assignment, stems, mapping, max_bytes, nbgrader_root, one_student, aliases)
+        return _discover(entries, assignment, stems, mapping, max_bytes, nbgrader_root, one_student, aliases, zf)
 
     if path.is_file() and is_notebook(path.name):
         return run([file_entry(path)], root=path.parent)
@@ -65,8 +68,11 @@ def discover(path: Path, assignment: str, stems: list[str], *, mapping: dict[str
         if not zipfile.is_zipfile(path):
             raise IntakeError(f"{path} is not a zip or a notebook; give a zip, a folder of notebooks or an "
                               f"nbgrader course")
-        with zipfile.ZipFile(path) as zf:
-            return run(list(zip_entries(zf)))
+        try:
+            with zipfile.ZipFile(path) as zf:
+                return run(list(zip_entries(zf, path)), zf=zf)
+        except (zipfile.BadZipFile, OSError) as exc:
+            raise IntakeError(f"{path}: cannot read the zip ({exc})") from None
     if not path.is_dir():
         raise IntakeError(f"{path} does not exist")
     if one_student:
@@ -93,12 +99,13 @@ def _aliases(root: Path, given: Path):
 
 
 def _discover(entries: list[Entry], assignment: str, stems: list[str], mapping: dict[str, str],
-              max_bytes: int, nbgrader_root: bool, one_student: bool, aliases) -> list[Submission]:
+              max_bytes: int, nbgrader_root: bool, one_student: bool, aliases,
+              zf: zipfile.ZipFile | None) -> list[Submission]:
     if one_student:
         pairs = [(e, layouts.Owner("single:student", "student", "", "single", e.name)) for e in entries]
     else:
         pairs = layouts.owners(entries, assignment, stems, nbgrader_root=nbgrader_root,
-                               gradescope_names=_gradescope_names(entries))
+                               gradescope_names=_gradescope_names(entries, zf))
     students: dict[str, _Student] = {}
     used_map: set[str] = set()
     for entry, owner in pairs:
@@ -139,12 +146,13 @@ def _discover(entries: list[Entry], assignment: str, stems: list[str], mapping: 
             students[k].problems.append((mine, IDENTITY_COLLISION, f"another submission's name also reads as "
                                          f"{folder_names.sanitise(labels[k])!r}; yours was graded on its own, as "
                                          f"{folders[k]!r}", theirs))
-    subs = [_submission(folders[k], st, max_bytes) for k, st in students.items()]
+    subs = [_submission(folders[k], st, max_bytes, zf) for k, st in students.items()]
     return sorted(subs, key=lambda s: s.student)
 
 
-def _submission(folder: str, st: _Student, max_bytes: int) -> Submission:
-    sub = Submission(folder, origin=st.owner.origin, key=st.owner.key, name=st.owner.name)
+def _submission(folder: str, st: _Student, max_bytes: int, zf: zipfile.ZipFile | None) -> Submission:
+    notebooks = Notebooks()
+    sub = Submission(folder, notebooks, origin=st.owner.origin, key=st.owner.key, name=st.owner.name)
     problems = list(st.problems)
     by_stem: dict[str, list[_Candidate]] = {}
     for c in st.candidates:
@@ -153,7 +161,7 @@ def _submission(folder: str, st: _Student, max_bytes: int) -> Submission:
         cands.sort(key=lambda c: (c.order, c.entry.path))
         latest = cands[-1]
         ties = [c for c in cands if c.order == latest.order]
-        if len(ties) > 1 and not _same_bytes(ties, max_bytes):
+        if len(ties) > 1 and not _same_bytes(ties, max_bytes, zf):
             for c in ties:
                 others = ", ".join(o.entry.path for o in ties if o is not c)
                 problems.append((c.entry.path, DUPLICATE, f"a second file for notebook {stem} ({others}), neither "
@@ -165,23 +173,31 @@ def _submission(folder: str, st: _Student, max_bytes: int) -> Submission:
                 problems.append((c.entry.path, OLDER_ATTEMPT, f"an earlier attempt of notebook {stem}; the latest, "
                                  f"{latest.entry.path}, was graded", latest.entry.path))
         try:
-            sub.notebooks[stem] = latest.entry.read(max_bytes)
+            notebooks.add_listed(stem, latest.entry.source, *_hash(latest.entry, max_bytes, zf), max_bytes)
             sub.files[stem] = latest.entry.path
         except TooLarge as exc:
             problems.append((latest.entry.path, TOO_LARGE, f"{_mib(exc.args[0])} is more than the "
                              f"{_mib(max_bytes)} limit for one notebook; it was not graded (clear the outputs "
                              f"and hand it in again)", ""))
-        except (Unreadable, OSError) as exc:
+        except Unreadable as exc:
             problems.append((latest.entry.path, UNREADABLE, f"could not be read ({exc}); it was not graded", ""))
     sub.problems = [Problem(folder, f, kind, msg, other) for f, kind, msg, other in problems]
     return sub
 
 
-def _same_bytes(cands: list[_Candidate], max_bytes: int) -> bool:
+def _hash(entry: Entry, max_bytes: int, zf: zipfile.ZipFile | None) -> tuple[str, int]:
+    """(sha256 hex, size): refused by its claimed size before it is opened, by its real size while read."""
+    if entry.size > max_bytes:
+        raise TooLarge(entry.size)
+    return hash_capped(entry.source, max_bytes, zf)
+
+
+def _same_bytes(cands: list[_Candidate], max_bytes: int, zf: zipfile.ZipFile | None) -> bool:
+    if len({c.entry.size for c in cands}) > 1:
+        return False  # told apart without reading anything
     try:
-        first = cands[0].entry.read(max_bytes)
-        return all(c.entry.read(max_bytes) == first for c in cands[1:])
-    except (TooLarge, Unreadable, OSError):
+        return len({_hash(c.entry, max_bytes, zf) for c in cands}) == 1
+    except (TooLarge, Unreadable):
         return False
 
 
@@ -189,7 +205,7 @@ def _mib(n: int) -> str:
     return f"{n / (1 << 20):.1f} MiB"
 
 
-def _gradescope_names(entries: list[Entry]) -> dict[str, str]:
+def _gradescope_names(entries: list[Entry], zf: zipfile.ZipFile | None) -> dict[str, str]:
     """``submission_<id>`` -> the first submitter's name in ``submission_metadata.yml`` (empty if unreadable)."""
     meta = layouts.gradescope_metadata(entries)
     if meta is None:
@@ -197,7 +213,7 @@ def _gradescope_names(entries: list[Entry]) -> dict[str, str]:
     try:
         import yaml
 
-        data = yaml.safe_load(meta.read(_METADATA_LIMIT))
+        data = yaml.safe_load(read_capped(meta.source, _METADATA_LIMIT, zf))
     except Exception:  # noqa: BLE001 - names are cosmetic; identity is the submission id
         return {}
     out = {}

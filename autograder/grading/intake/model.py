@@ -2,7 +2,8 @@
 
 Identity is the LMS's own key (``Submission.key``, e.g. ``"canvas:1234"``); the
 ``student`` field is the output-folder name derived from it, unique within one
-run (see :mod:`.identity`). Notebook bytes are read once, at intake, so the
+run (see :mod:`.folder_names`). Intake hashes every chosen notebook; grading reads
+it again and gets exactly those bytes or an error (:mod:`.notebooks`), so the
 content hash and what is graded are the same thing.
 """
 from __future__ import annotations
@@ -68,7 +69,9 @@ class Submission:
 
     student: output-folder name, unique in the run (sanitised LMS name, plus a short
         hash of ``key`` when sanitising changed it or two names collided);
-    notebooks: notebook stem (``"02_made"``) -> the file's bytes;
+    notebooks: notebook stem (``"02_made"``) -> the file's bytes (from ``discover``: a
+        :class:`~.notebooks.Notebooks` that reads each file when asked, capped, and checks it is what
+        intake hashed; a plain dict works too);
     origin: the layout it came from (``"canvas"``, ``"moodle"``, ...);
     problems: what intake noticed (:class:`Problem`, also usable as strings);
     key: the LMS's own identity key (``"canvas:<user id>"``, ``"moodle:<participant id>"``, ...);
@@ -88,5 +91,9 @@ class Submission:
         """sha256 hex of the student id and every notebook's bytes (the grading cache key part)."""
         h = hashlib.sha256(self.student.encode())
         for stem in sorted(self.notebooks):
-            h.update(stem.encode() + b"\0" + hashlib.sha256(self.notebooks[stem]).digest())
+            if hasattr(self.notebooks, "sha256"):  # listed by intake: hashed there, not read again
+                sha = bytes.fromhex(self.notebooks.sha256(stem))
+            else:
+                sha = hashlib.sha256(self.notebooks[stem]).digest()
+            h.update(stem.encode() + b"\0" + sha)
         return h.hexdigest()

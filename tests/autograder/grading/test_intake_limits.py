@@ -10,7 +10,7 @@ import zipfile
 import pytest
 
 from autograder.grading.inputs import MAX_NOTEBOOK_BYTES, discover
-from autograder.grading.intake.entries import Entry, TooLarge
+from autograder.grading.intake.sources import TooLarge, hash_capped
 from lms_exports import STEMS, canvas, nb
 
 MiB = 1 << 20
@@ -70,15 +70,29 @@ def test_the_limit_is_a_parameter(tmp_path):
 
 
 def test_a_file_longer_than_it_claimed_is_cut_off_at_the_limit():
-    reads = []
+    """A source that claims 10 bytes and streams forever: the read stops after limit + 1 bytes."""
+    import contextlib
+    import io
 
-    def endless(n):
-        reads.append(n)
-        return b"x" * n
+    class Endless(io.RawIOBase):
+        served = 0
+
+        def readable(self):
+            return True
+
+        def readinto(self, buf):
+            Endless.served += len(buf)
+            buf[:] = b"x" * len(buf)
+            return len(buf)
+
+    class Lying:
+        @contextlib.contextmanager
+        def open(self, zf=None):
+            yield Endless()
 
     with pytest.raises(TooLarge):
-        Entry("lies.ipynb", 10, endless).read(100)
-    assert reads == [101]
+        hash_capped(Lying(), 3 * MiB)
+    assert Endless.served == 3 * MiB + 1
 
 
 def test_a_corrupt_member_is_refused_alone(tmp_path):
@@ -108,3 +122,27 @@ def test_a_60k_character_file_name_is_left_to_the_instructor(tmp_path):
     assert len(long.student) <= 80
     (long,) = [s for s in discover(z, "fx1", STEMS, mapping={long_name: "02_made"}) if s.key != "canvas:10"]
     assert long.notebooks == {"02_made": nb("long")}
+
+
+def test_intake_keeps_hashes_not_bytes_and_grading_gets_what_was_hashed(tmp_path):
+    """Ten 5 MiB notebooks are listed in a few MiB; a file changed after intake is an error, not a grade."""
+    from autograder.grading.inputs import SubmissionChanged
+
+    for i in range(10):
+        (tmp_path / f"s{i}_02_made.ipynb").write_bytes(bytes([65 + i]) * (5 * MiB))
+    subs, peak = _peak_bytes(lambda: discover(tmp_path, "fx1", STEMS))
+    assert peak < 4 * MiB, f"intake held {peak / MiB:.1f} MiB"
+    assert subs[3].notebooks["02_made"] == b"D" * (5 * MiB)
+    digest = subs[3].digest()
+    (tmp_path / "s3_02_made.ipynb").write_bytes(b"E" * (5 * MiB))
+    with pytest.raises(SubmissionChanged, match="changed since intake"):
+        subs[3].notebooks["02_made"]
+    assert subs[3].digest() == digest  # the digest is of what intake saw
+
+
+def test_digest_is_the_same_for_listed_and_plain_bytes(tmp_path):
+    from autograder.grading.inputs import Submission
+
+    (tmp_path / "bo_02_made.ipynb").write_bytes(nb("bo"))
+    (bo,) = discover(tmp_path, "fx1", STEMS)
+    assert bo.digest() == Submission("bo", {"02_made": nb("bo")}).digest()
