@@ -154,7 +154,7 @@ def render(result: StudentResult, hint_level: str | None = None) -> str:
                 parts.append("<div class='passed-list'>")
                 parts += [_question(q, level) for q in done]
                 parts.append("</div>")
-        notes = list(result.notes.get(stem, [])) + list(result.cell_errors.get(stem, []))
+        notes = list(result.notes.get(stem, [])) + [hints.clean_error(c) for c in result.cell_errors.get(stem, [])]
         if notes:
             parts.append("<h3>About this notebook</h3><ul class='notes'>")
             parts += [f"<li>{_e(n)}</li>" for n in notes]

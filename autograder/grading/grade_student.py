@@ -176,6 +176,8 @@ def attribute_cell_errors(result: StudentResult, report: runner.NotebookReport) 
     fault). Otherwise, when the question lacks an object, "the notebook did not provide X" is
     replaced by that cell's error.
     """
+    from .hints import explain_cascade
+
     for o in report.outcomes:
         qr = result.questions.get(o.question.id)
         if qr is None or qr.passed or qr.status == NOT_SUBMITTED:
@@ -189,6 +191,8 @@ def attribute_cell_errors(result: StudentResult, report: runner.NotebookReport) 
             qr.message = ("not graded because a locked cell of the grader's copy failed (not your fault; the "
                           f"instructor will regrade): {first.message}")
             qr.points, qr.passed = 0.0, False
+        elif explain_cascade(qr, first.message):
+            pass  # a stub above (blank notebook): "not implemented yet", status not_implemented
         elif qr.details.get("cause") == "missing":
             missing = ", ".join(qr.details.get("missing") or [])
             qr.message = (f"{missing or 'an object'} was not available because an earlier cell failed: "

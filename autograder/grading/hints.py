@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from arkit.checks.result import HINT_LEVELS, hint_level
 
-from .student_result import NOT_SUBMITTED, QuestionResult, StudentResult
+from .student_result import NOT_IMPLEMENTED, NOT_SUBMITTED, QuestionResult, StudentResult
 
 __all__ = ["HINT_LEVELS", "hint_level", "student_text", "shorten", "FixItem", "fix_first"]
 
@@ -73,3 +73,38 @@ def fix_first(result: StudentResult, limit: int = 3) -> list[FixItem]:
 def anchor(key: str) -> str:
     """An HTML id for a question id or notebook stem (letters, digits, ``-`` and ``_`` only)."""
     return "q-" + re.sub(r"[^A-Za-z0-9_-]", "-", key)
+
+
+_STUB = re.compile(r"\bNotImplementedError\b")
+_CASCADE = re.compile(r"\b(NameError|KeyError|UnboundLocalError)\b|was not available|did not provide")
+
+
+def clean_error(text: str) -> str:
+    """A cell error as a student reads it: no dangling ``": "`` after an exception without a message,
+    no ``"X: X"`` repeat (``"raised NotImplementedError: "`` -> ``"raised NotImplementedError"``)."""
+    text = re.sub(r"\b(\w+(?:Error|Exception))(?::\s*\1\b)+", r"\1", text.strip())
+    text = re.sub(r"\b(\w+(?:Error|Exception)):\s*(?=\(|$)", r"\1 ", text)  # empty exception message
+    return re.sub(r"\s{2,}", " ", re.sub(r"[:;,]\s*$", "", text)).strip()
+
+
+def explain_cascade(q: QuestionResult, first_error: str) -> bool:
+    """Mark ``q`` ``not_implemented`` when it failed only because an earlier cell hit a stub.
+
+    ``first_error``: the first failed cell above the question (e.g. ``"cell 5 (setup cell
+    'warmup_histogram_train') raised NotImplementedError: "``). Applies when that cell raised
+    ``NotImplementedError`` and the question earned nothing because an object was missing or a
+    ``NameError``/``KeyError`` followed from it (a blank notebook's cascade). Returns whether ``q``
+    was changed.
+    """
+    if q.passed or q.points > 0 or not _STUB.search(first_error):
+        return False
+    cause = q.details.get("cause")
+    if cause == "not_implemented":
+        return False
+    if cause not in ("missing", "exception") and not _CASCADE.search(q.message):
+        return False
+    what = ", ".join(q.details.get("missing") or []) or "this question"
+    q.status = NOT_IMPLEMENTED
+    q.message = (f"not implemented yet: {what} needs a function above that still raises "
+                 f"NotImplementedError ({clean_error(first_error)})")
+    return True

@@ -98,3 +98,55 @@ def test_one_bug_page_renders(one_bug, level):
     page = feedback.render(one_bug, hint_level=level)
     assert "data:image/png;base64," in page and "15 / 23" in page
     assert ("Hint:" in page) == (level == "fix")
+
+
+BLANK_CELL = "cell 5 (setup cell 'warmup_histogram_train') raised NotImplementedError: "
+
+
+def test_blank_notebook_cascade_becomes_not_implemented():
+    missing = QuestionResult("w_hist", "01_warmup", "histogram", 5, message="the notebook did not provide "
+                             "warmup_hist_large: run every cell above", details={"cause": "missing",
+                                                                                 "missing": ["warmup_hist_large"]})
+    assert hints.explain_cascade(missing, BLANK_CELL)
+    assert missing.status == "not_implemented" and missing.message.startswith("not implemented yet")
+    assert "warmup_hist_large" in missing.message and "NotImplementedError: " not in missing.message
+    name_error = QuestionResult("lmix_model", "04", "model", 4, message="your model raised RemoteError on "
+                                "held-out mnist_gray: NameError: name 'MIX_MODEL' is not defined")
+    assert hints.explain_cascade(name_error, BLANK_CELL) and name_error.status == "not_implemented"
+
+
+def test_cascade_leaves_real_errors_alone():
+    wrong = QuestionResult("q", "02", "q", 3, 1.0, message="NLL above the threshold")
+    assert not hints.explain_cascade(wrong, BLANK_CELL)               # earned points: a real attempt
+    typo = QuestionResult("q", "02", "q", 3, message="the notebook did not provide f", details={"cause": "missing"})
+    assert not hints.explain_cascade(typo, "cell 4 raised ValueError: bad shape")   # not a stub above
+    own = QuestionResult("q", "02", "q", 3, message="TypeError while grading: x", details={"cause": "exception"})
+    assert hints.explain_cascade(own, BLANK_CELL)
+
+
+@pytest.mark.parametrize("raw, clean", [("cell 5 raised NotImplementedError: ", "cell 5 raised NotImplementedError"),
+                                        ("made_masks raised NotImplementedError: NotImplementedError: (D=2)",
+                                         "made_masks raised NotImplementedError (D=2)"),
+                                        ("cell 3 raised KeyError: 'x'", "cell 3 raised KeyError: 'x'")])
+def test_clean_error(raw, clean):
+    assert hints.clean_error(raw) == clean
+
+
+def test_spine_marks_a_blank_notebooks_cascade_not_implemented():
+    """Through grade_student.attribute_cell_errors: a locked setup cell that called the student's stub
+    failed, so the question's object is missing: the student reads 'not implemented yet'."""
+    from arkit.checks.result import CheckResult
+    from autograder.assignments.base import Question
+    from autograder.grading import grade_student, runner
+    from autograder.grading.student_result import StudentResult as SR
+
+    q = Question("w_hist", "01_warmup", 5, ("warmup_hist_large",), lambda objects, ctx: None, title="histogram")
+    check = CheckResult.fail(q.id, "the notebook did not provide warmup_hist_large: run every cell above",
+                             cause="missing", missing=["warmup_hist_large"])
+    outcome = runner.Outcome(q, check)
+    result = SR("bob", "hw1", "ci", {q.id: grade_student.question_result(outcome)})
+    report = runner.NotebookReport("01_warmup", outcomes=[outcome], question_position={q.id: 7}, failed_cells=[
+        runner.CellError(5, "instructor", "warmup_histogram_train", BLANK_CELL, through_student_code=True)])
+    grade_student.attribute_cell_errors(result, report)
+    qr = result.questions[q.id]
+    assert qr.status == "not_implemented" and qr.message.startswith("not implemented yet"), qr.message
