@@ -10,8 +10,8 @@ Examples::
 Without ``--notebook`` it runs the measurement functions registered with
 :func:`autograder.calibration.register_measurement` (modules
 ``autograder.assignments.<assignment>`` are imported first so they can register);
-when none are registered it executes every ``solutions/<assignment>/NN_*.py``
-notebook per seed (hidden tests record their held-out NLLs).
+when none are registered it grades every ``solutions/<assignment>/NN_*.py`` solution per
+seed through the grading spine and reads the held-out NLLs from the results.
 """
 from __future__ import annotations
 
@@ -33,6 +33,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="execute this solution notebook per seed and collect its records (repeatable)")
     p.add_argument("--out", default=None, help="calibration file (default autograder/calibration/<assignment>.json)")
     p.add_argument("--timeout", type=int, default=3600, help="per-cell timeout in seconds (notebook mode)")
+    p.add_argument("--questions", default=None, metavar="MODULE",
+                   help="module (dotted or .py path) registering the questions (notebook mode)")
     p.add_argument("--only-registered", action="store_true",
                    help="never fall back to executing solutions/<assignment>/NN_*.py")
     p.add_argument("--dry-run", action="store_true", help="measure and print, do not write")
@@ -56,7 +58,8 @@ def main(argv: list[str] | None = None) -> int:
                 return 2
             print(f"no measurement functions registered: executing {len(notebooks)} solution notebook(s)")
     if notebooks:
-        results = runner.run_notebooks(notebooks, args.profile, args.seeds, args.only, args.timeout)
+        results = runner.run_notebooks(args.assignment, notebooks, args.profile, args.seeds, args.only,
+                                       args.timeout, questions_module=args.questions)
     else:
         try:
             results = runner.run_measurements(args.assignment, args.profile, args.seeds, args.only)

@@ -1,42 +1,42 @@
-"""The hook hidden tests call to hand measured held-out NLLs to a calibration run.
+"""Measurements for calibration, read from graded results (no side channel).
 
-``record_measurement(question, dataset, nats_per_dim)`` appends one JSON object
-per line to the file named by ``$ARKIT_CALIBRATION_OUT`` (JSON Lines) and does
-nothing when the variable is unset, so graded notebooks can always call it.
-Each line: ``{"question", "dataset", "nats_per_dim", "seed", "profile"}`` where
-seed/profile come from ``$ARKIT_SEED`` / :func:`arkit.profiles.active_profile`.
+A threshold question reports what it measured in its result's ``details``:
+``{"dataset": <name>, "nats_per_dim": <float>}`` (``check_threshold`` does; questions that
+combine several datasets keep one such dict per part, e.g. under ``details["parts"]``).
+:func:`measurements` collects them from a
+:class:`~autograder.grading.student_result.StudentResult`, whatever the question's score or
+status (a missing threshold is expected during calibration). Unit: **nats/dim**.
 """
 from __future__ import annotations
 
-import json
 import math
-import os
-from pathlib import Path
-
-OUT_ENV = "ARKIT_CALIBRATION_OUT"
+from typing import Any, Iterator
 
 
-def record_measurement(question: str, dataset: str, nats_per_dim: float) -> bool:
-    """Append a measurement (nats/dim) when ``$ARKIT_CALIBRATION_OUT`` is set; return whether it did."""
-    out = os.environ.get(OUT_ENV)
-    if not out:
-        return False
-    from arkit.profiles import active_profile
-
-    value = float(nats_per_dim)
-    if not math.isfinite(value):
-        raise ValueError(f"measurement for {question}/{dataset} is not finite: {value}")
-    seed = os.environ.get("ARKIT_SEED")
-    line = {"question": question, "dataset": dataset, "nats_per_dim": value,
-            "seed": None if seed is None else int(seed), "profile": active_profile()}
-    with Path(out).open("a") as fh:
-        fh.write(json.dumps(line) + "\n")
-    return True
+def _walk(details: Any) -> Iterator[tuple[str, float]]:
+    if isinstance(details, dict):
+        ds, v = details.get("dataset"), details.get("nats_per_dim")
+        if isinstance(ds, str) and isinstance(v, (int, float)) and not isinstance(v, bool):
+            yield ds, float(v)
+        for value in details.values():
+            if isinstance(value, (dict, list)):
+                yield from _walk(value)
+    elif isinstance(details, list):
+        for value in details:
+            yield from _walk(value)
 
 
-def read_records(path) -> list[dict]:
-    """All records of a JSON Lines file written by :func:`record_measurement` (missing file -> [])."""
-    p = Path(path)
-    if not p.exists():
-        return []
-    return [json.loads(line) for line in p.read_text().splitlines() if line.strip()]
+def from_details(question: str, details: dict) -> dict[tuple[str, str], float]:
+    """``{(question, dataset): nats/dim}`` found in one result's ``details`` (finite values only)."""
+    return {(question, ds): value for ds, value in _walk(details) if math.isfinite(value)}
+
+
+def measurements(result) -> dict[tuple[str, str], float]:
+    """``{(question id, dataset): nats/dim}`` measured while grading ``result`` (finite values only).
+
+    ``result``: a :class:`~autograder.grading.student_result.StudentResult`.
+    """
+    out: dict[tuple[str, str], float] = {}
+    for qid, q in result.questions.items():
+        out.update(from_details(qid, q.details))
+    return out

@@ -5,25 +5,25 @@ Two sources of measurements (both give ``{(question, dataset): [(seed, nats/dim)
 * registered measurement functions -- ``register_measurement(assignment, question, fn)``
   with ``fn(seed, profile) -> {"dataset": ..., "nats_per_dim": ...}`` (or a list of
   such dicts, one per dataset);
-* solution notebooks -- each notebook is executed once per seed with nbclient and
-  the environment ``ARKIT_SEED=<seed>``, ``ARKIT_PROFILE=<profile>``,
-  ``ARKIT_CALIBRATION_OUT=<tmp file>``; its hidden tests call
-  :func:`autograder.calibration.record.record_measurement`, which fills the file.
+* solution notebooks -- the instructor's solution of each notebook is graded through the
+  grading spine (:func:`autograder.grading.grade_student.grade_student`) once per seed, with
+  ``ARKIT_SEED=<seed>`` and ``ARKIT_PROFILE=<profile>``; the measurements are read from the
+  :class:`~autograder.grading.student_result.StudentResult`
+  (:func:`autograder.calibration.record.measurements`). No environment variable changes
+  what a check decides.
 
 :func:`write_calibration` turns the per-seed values into entries with
 :func:`autograder.calibration.store.measured_entry` (margin rule documented there).
 """
 from __future__ import annotations
 
-import contextlib
 import os
 import tempfile
 from collections import defaultdict
 from pathlib import Path
 from typing import Callable, Iterable, Mapping, Sequence
 
-from autograder.calibration import store
-from autograder.calibration.record import OUT_ENV, read_records
+from autograder.calibration import record, store
 
 MeasureFn = Callable[[int, str], "dict | list[dict]"]
 Results = dict[tuple[str, str], list[tuple[int, float]]]
@@ -60,18 +60,14 @@ def run_measurements(assignment: str, profile: str, seeds: Sequence[int],
     return dict(results)
 
 
-@contextlib.contextmanager
-def _environ(**values: str):
-    old = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+def solution_submission(paths: Sequence[str | os.PathLike], student: str = "solution"):
+    """A :class:`~autograder.grading.inputs.Submission` holding the instructor solutions of ``paths``
+    (jupytext sources or ``.ipynb``), keyed by notebook stem."""
+    import nbformat
+
+    from autograder.grading.inputs import Submission
+
+    return Submission(student, {Path(p).stem: nbformat.writes(read_notebook(p)).encode() for p in paths})
 
 
 def read_notebook(path: str | os.PathLike):
@@ -84,44 +80,44 @@ def read_notebook(path: str | os.PathLike):
     return jupytext.read(p)
 
 
-def execute_notebook(path, seed: int, profile: str, timeout: int = 3600,
-                     kernel_name: str = "python3") -> tuple[list[dict], list[str]]:
-    """Run a notebook once; return (records it wrote, error summaries of failing cells)."""
-    from nbclient import NotebookClient
+def grade_solution(assignment: str, notebooks: Sequence[str | os.PathLike], profile: str, seed: int,
+                   timeout: int = 3600, questions_module: str | None = None):
+    """Grade the solution notebooks once with ``seed`` through the spine; returns the StudentResult."""
+    import dataclasses
 
-    nb = read_notebook(path)
-    with tempfile.TemporaryDirectory(prefix="arkit-calib-") as tmp:
-        out = Path(tmp) / "records.jsonl"
-        env = {"ARKIT_SEED": str(seed), "ARKIT_PROFILE": profile, OUT_ENV: str(out)}
-        with _environ(**env):
-            client = NotebookClient(nb, timeout=timeout, kernel_name=kernel_name, allow_errors=True,
-                                    resources={"metadata": {"path": str(Path(path).resolve().parent)}})
-            client.execute()
-        records = read_records(out)
-    errors = [f"cell {i}: {o.get('ename')}: {o.get('evalue')}" for i, cell in enumerate(nb.cells)
-              for o in cell.get("outputs", []) if o.get("output_type") == "error"]
-    return records, errors
+    from autograder.grading import pipeline
+    from autograder.grading.grade_student import grade_student
+
+    source_dir = Path(notebooks[0]).resolve().parent
+    base = pipeline.PROFILE_LIMITS[profile]
+    limits = dataclasses.replace(base, cell_timeout_s=float(timeout),
+                                 notebook_timeout_s=max(float(timeout), base.notebook_timeout_s))
+    cfg = pipeline.Config(assignment, source_dir, Path(tempfile.gettempdir()) / "arkit-calibration", source_dir,
+                          profile, seed=int(seed), limits=limits, questions_module=questions_module)
+    spec = pipeline.spec_from_config(cfg)
+    stems = {Path(p).stem for p in notebooks}
+    spec = dataclasses.replace(spec, questions=tuple(q for q in spec.questions if q.notebook in stems))
+    return grade_student(solution_submission(notebooks, f"solution-seed{seed}"), spec)
 
 
-def run_notebooks(notebooks: Sequence[str], profile: str, seeds: Sequence[int],
+def run_notebooks(assignment: str, notebooks: Sequence[str], profile: str, seeds: Sequence[int],
                   only: Iterable[str] | None = None, timeout: int = 3600,
-                  log: Callable[[str], None] = print) -> Results:
-    """Execute each notebook per seed and collect its records (the last one per question/dataset)."""
+                  log: Callable[[str], None] = print, questions_module: str | None = None) -> Results:
+    """Grade the solution notebooks per seed and collect the measurements of their results."""
     wanted = set(only) if only else None
     results: Results = defaultdict(list)
-    for nb in notebooks:
-        for seed in seeds:
-            records, errors = execute_notebook(nb, int(seed), profile, timeout)
+    for seed in seeds:
+        res = grade_solution(assignment, notebooks, profile, int(seed), timeout, questions_module)
+        for stem, errors in sorted(res.cell_errors.items()):
             for e in errors:
-                log(f"  warning: {nb} seed {seed}: {e}")
-            last: dict[tuple[str, str], float] = {}
-            for r in records:
-                if wanted is None or r["question"] in wanted:
-                    last[(r["question"], r["dataset"])] = float(r["nats_per_dim"])
-            if not last:
-                log(f"  warning: {nb} seed {seed} recorded no measurements")
-            for key, value in last.items():
-                results[key].append((int(seed), value))
+                log(f"  warning: {stem} seed {seed}: {e}")
+        if res.output:
+            log(f"  warning: seed {seed}: {res.output}")
+        found = {k: v for k, v in record.measurements(res).items() if wanted is None or k[0] in wanted}
+        if not found:
+            log(f"  warning: seed {seed} measured nothing")
+        for key, value in sorted(found.items()):
+            results[key].append((int(seed), value))
     return dict(results)
 
 

@@ -421,10 +421,13 @@ fig.tight_layout()
 plt.show()
 
 # %% nbgrader={"grade": true, "grade_id": "warmup_dmol_model_test", "locked": true, "points": 5, "schema_version": 3, "solution": false, "task": false}
-# Public checks: the fitted mixtures are normalised and their validation NLL is finite.
+# Public checks: the fitted mixtures are normalised and their validation NLL is possible (finite and
+# >= 0 nats/dim: probabilities of discrete values are <= 1; a negative "NLL" means the loss sign is flipped).
+from arkit.checks import check_nll_plausible
 for name in DATASETS:
     assert abs(float(MIX[name].probs().sum()) - 1) < 1e-4, f"the DMoL on {name} does not sum to 1"
-    assert np.isfinite(MIX_HISTORY[name].test[-1]), f"validation NLL of the DMoL on {name} is not finite"
+    check_nll_plausible(MIX_HISTORY[name].test[-1], num_values=DATA[name]["num_values"],
+                        name=f"DMoL validation NLL, {name}").raise_if_failed()
 ### BEGIN HIDDEN TESTS
 from autograder.assignments.base import grade_in_notebook
 grade_in_notebook("hw1", "warmup_dmol_model_test")

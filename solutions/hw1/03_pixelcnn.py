@@ -404,7 +404,7 @@ _ = expose("pixelcnn_shapes_params", param_fn_of(shapes_model), kind="param_fn",
 
 # %% nbgrader={"grade": true, "grade_id": "pixelcnn_ar_test", "locked": true, "points": 5, "schema_version": 3, "solution": false, "task": false}
 from arkit.checks import check_autoregressive
-check_autoregressive(shapes_model, (1, 20, 20), num_values=2).raise_if_failed()
+check_autoregressive(shapes_model, (1, 20, 20), num_values=2, output_shape=(2, 1, 20, 20)).raise_if_failed()
 ### BEGIN HIDDEN TESTS
 from autograder.assignments.base import grade_in_notebook
 grade_in_notebook("hw1", "pixelcnn_ar_test")
@@ -581,8 +581,15 @@ grade_in_notebook("hw1", "pixelcnn_blindspot_test")
 #
 # **Your task (6 points).** Write `GatedLayer` and `GatedPixelCNN` (binary images, `K`-way
 # logits `(B, K, 1, H, W)`; after the last layer: ReLU, 1x1 conv, ReLU, 1x1 conv to K logits).
-# Graded: autoregressive, and no blind spot (every pixel of the causal window that the output
-# could reach is used).
+# Graded: autoregressive, and no blind spot. **The blind-spot rule** (what `check_autoregressive(...,
+# family="gated")` tests): a blind spot is a *wedge inside the receptive field that does not shrink
+# with depth* -- allowed pixels above the output that it never sees although it sees pixels further
+# up in the same columns, as the masked stack above leaves out the right of the rows just above
+# however deep it is. It is measured with exact dependencies (any nonzero gradient counts as seen),
+# on a canvas large enough that the image border is out of reach (a pixel that zero padding at the
+# border cuts off is not a blind spot), and it fails only as a wedge of at least 2 pixels: one unseen
+# pixel at the corner of the receptive field is a field that has not reached it yet (the same pixel is
+# seen once the net is deeper) and is reported, not failed.
 
 # %% nbgrader={"grade": false, "grade_id": "pixelcnn_gated", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def shift_down(t):
@@ -671,7 +678,8 @@ gated_model.cpu().eval()
 _ = expose("pixelcnn_gated_model", gated_model)
 
 # %% nbgrader={"grade": true, "grade_id": "pixelcnn_gated_test", "locked": true, "points": 6, "schema_version": 3, "solution": false, "task": false}
-check_autoregressive(gated_model, (1, 20, 20), num_values=2, family="gated").raise_if_failed()
+check_autoregressive(gated_model, (1, 20, 20), num_values=2, family="gated",
+                     output_shape=(2, 1, 20, 20)).raise_if_failed()
 ### BEGIN HIDDEN TESTS
 from autograder.assignments.base import grade_in_notebook
 grade_in_notebook("hw1", "pixelcnn_gated_test")
@@ -685,6 +693,11 @@ grade_in_notebook("hw1", "pixelcnn_gated_test")
 # $p(x_{i}) = p(x_i^R \mid x_{<i})\, p(x_i^G \mid x_{<i}, x_i^R)\, p(x_i^B \mid x_{<i}, x_i^R, x_i^G)$.
 # Your `PixelCNN(in_channels=3, ...)` does this with the colour groups of `pixelcnn_mask`.
 # (Graded, 3 + 3 points: autoregressive in the order R $\to$ G $\to$ B within each pixel, and held-out NLL.)
+# The colour dependence is a stated parameter of the check: this question asks for
+# `channels="autoregressive"` (G must use R, and B must use R and G, of the same pixel). A model of
+# R, G, B *independent* given the previous pixels is a different, also legitimate, design: it is
+# checked with `channels="independent"` (then no channel may see its own pixel), and every other
+# rule applies either way.
 
 # %% nbgrader={"grade": false, "grade_id": "pixelcnn_color_train", "locked": true, "schema_version": 3, "solution": false, "task": false}
 torch.manual_seed(SEED)
@@ -702,7 +715,8 @@ _ = expose("pixelcnn_color_params", param_fn_of(color_model), kind="param_fn", d
 
 # %% nbgrader={"grade": true, "grade_id": "pixelcnn_color_ar_test", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 from arkit.checks import raster_order
-check_autoregressive(color_model, (3, 20, 20), order=raster_order(3, 20, 20), num_values=4).raise_if_failed()
+check_autoregressive(color_model, (3, 20, 20), order=raster_order(3, 20, 20), num_values=4,
+                     channels="autoregressive", output_shape=(4, 3, 20, 20)).raise_if_failed()
 ### BEGIN HIDDEN TESTS
 from autograder.assignments.base import grade_in_notebook
 grade_in_notebook("hw1", "pixelcnn_color_ar_test")
@@ -743,7 +757,8 @@ _ = expose("pixelcnn_cond_params", param_fn_of(cond_model), kind="param_fn", dat
        likelihood="categorical", conditional=True)
 
 # %% nbgrader={"grade": true, "grade_id": "pixelcnn_cond_test", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
-check_autoregressive(cond_model, (1, 20, 20), num_values=2, num_classes=len(SHAPE_CLASSES)).raise_if_failed()
+check_autoregressive(cond_model, (1, 20, 20), num_values=2, num_classes=len(SHAPE_CLASSES),
+                     output_shape=(2, 1, 20, 20)).raise_if_failed()
 ### BEGIN HIDDEN TESTS
 from autograder.assignments.base import grade_in_notebook
 grade_in_notebook("hw1", "pixelcnn_cond_test")

@@ -131,7 +131,6 @@ def _threshold(objects, ctx: GradingContext, question: str, dataset: str, name: 
     Guard: a model no better than the uniform distribution (``log K`` nats/dim) earns nothing,
     whatever the calibration's loose bound (for the 2D sets 1.5 x threshold exceeds ``log K``).
     """
-    from autograder.calibration import record_measurement
     from autograder.checks.threshold import check_threshold
 
     result = check_threshold(objects[name], ASSIGNMENT, dataset, question, likelihood, profile=ctx.profile,
@@ -140,7 +139,6 @@ def _threshold(objects, ctx: GradingContext, question: str, dataset: str, name: 
     measured = result.details.get("nats_per_dim")
     if measured is None:
         return result
-    record_measurement(question, dataset, float(measured))
     uniform = math.log(NUM_VALUES[dataset])
     if not result.passed and measured >= uniform:
         failed = CheckResult.fail(result.name, f"{result.message.rstrip('.')}. Not better than a uniform distribution "

@@ -44,14 +44,11 @@ def _max_examples(ctx: GradingContext) -> int | None:
 
 
 def _threshold(param_fn, ctx: GradingContext, question: str, dataset: str, conditional: bool = False) -> CheckResult:
-    """Held-out NLL (nats/dim) against the calibrated threshold; records it for calibration runs."""
-    from autograder.calibration import record_measurement
+    """Held-out NLL (nats/dim) against the calibrated threshold (``details`` carry the measurement)."""
     from autograder.checks.threshold import check_threshold
 
     result = check_threshold(param_fn, ASSIGNMENT, dataset, question, "categorical", ctx.profile,
                              max_examples=_max_examples(ctx), conditional=conditional)
-    if "nats_per_dim" in result.details:
-        record_measurement(question, dataset, result.details["nats_per_dim"])
     result.label = dataset  # what the student reads before this part's message
     return result
 

@@ -64,7 +64,6 @@ def chi_square_gof(counts: torch.Tensor, probs: torch.Tensor, min_expected: floa
 def grade_thresholds(objects: Mapping[str, Any], ctx: GradingContext, qid: str, prefix: str,
                      likelihood: str) -> CheckResult:
     """Held-out NLL of ``objects[prefix + key]`` on each dataset in :data:`DATASETS`; mean score."""
-    from autograder.calibration import record_measurement
     from autograder.checks.threshold import check_threshold
 
     results = []
@@ -73,9 +72,6 @@ def grade_thresholds(objects: Mapping[str, Any], ctx: GradingContext, qid: str, 
                               profile=ctx.profile, max_examples=HELDOUT_SUBSET.get(ctx.profile),
                               num_values=NUM_VALUES[dataset],
                               entry=capped_entry(ctx.assignment, qid, dataset, ctx.profile))
-        measured = res.details.get("nats_per_dim")
-        if measured is not None:
-            record_measurement(qid, dataset, measured)
         res.name, res.label = f"{qid}.{dataset}", dataset
         results.append(res)
     return _combined(qid, results)

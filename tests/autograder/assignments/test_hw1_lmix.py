@@ -113,7 +113,6 @@ def fake_heldout(tmp_path, monkeypatch):
     entry = {"lmix_model_test": {"mnist_gray": {"ci": {"threshold": 0.9, "loose_bound": 1.5}}}}
     (tmp_path / "hw1.json").write_text(json.dumps({"assignment": "hw1", "questions": entry}))
     monkeypatch.setenv("ARKIT_CALIBRATION_DIR", str(tmp_path))
-    monkeypatch.setenv("ARKIT_CALIBRATION_OUT", str(tmp_path / "measured.jsonl"))
     return tmp_path
 
 
@@ -128,8 +127,9 @@ def test_model_threshold_credit_and_record(fake_heldout):
     good = _constant_params([2.2, 0.0], [-1.0, 1.0], [-5.0, -5.0])      # ~90% zeros, ~10% 255s
     r = grade("lmix_model_test", lmix_mnist_params=good, lmix_model=good)
     assert r.passed, r.message
-    rec = [json.loads(s) for s in (fake_heldout / "measured.jsonl").read_text().splitlines()]
-    assert rec and rec[0]["question"] == "lmix_model_test" and rec[0]["dataset"] == "mnist_gray"
+    from autograder.calibration.record import from_details
+
+    assert list(from_details("lmix_model_test", r.details)) == [("lmix_model_test", "mnist_gray")]
     grey = _constant_params([0.0, 0.0], [0.0, 0.1], [-2.0, -2.0])
     r = grade("lmix_model_test", lmix_mnist_params=grey, lmix_model=grey)
     assert not r.passed and r.score == 0.0 and "bits/dim" in r.message, r.message

@@ -1,7 +1,6 @@
 """Questions of notebook 03_pixelcnn: the reference earns full marks, each wrong variant fails with its cause."""
 from __future__ import annotations
 
-import json
 from types import SimpleNamespace
 
 import pytest
@@ -113,9 +112,7 @@ def fake_heldout(monkeypatch, tmp_path):
 
     monkeypatch.setattr(heldout, "load_heldout", load)
     monkeypatch.setattr(store, "threshold_entry", lambda *a, **k: {"threshold": 0.70, "loose_bound": 0.80})
-    out = tmp_path / "records.jsonl"
-    monkeypatch.setenv("ARKIT_CALIBRATION_OUT", str(out))
-    return out
+    return tmp_path
 
 
 def uniform(k, c):
@@ -125,14 +122,18 @@ def uniform(k, c):
 
 def test_threshold_questions_pass_and_record(fake_heldout):
     """Is a uniform binary model (ln 2 = 0.693 nats/dim) under 0.70 everywhere, with measurements recorded?"""
+    from autograder.calibration.record import from_details
+
     result = grade("pixelcnn_nll_test", pixelcnn_shapes_params=uniform(2, 1), pixelcnn_mnist_params=uniform(2, 1),
                    pixelcnn_shapes_model=uniform(2, 1))
     assert result.passed, result.message
-    assert grade("pixelcnn_cond_nll_test", pixelcnn_cond_params=uniform(2, 1), pixelcnn_cond_model=uniform(2, 1)).passed
-    records = [json.loads(line) for line in fake_heldout.read_text().splitlines()]
-    assert {(r["question"], r["dataset"]) for r in records} == {
+    cond = grade("pixelcnn_cond_nll_test", pixelcnn_cond_params=uniform(2, 1), pixelcnn_cond_model=uniform(2, 1))
+    assert cond.passed
+    records = {**from_details("pixelcnn_nll_test", result.details), **from_details("pixelcnn_cond_nll_test",
+                                                                                  cond.details)}
+    assert set(records) == {
         ("pixelcnn_nll_test", "shapes"), ("pixelcnn_nll_test", "mnist_binary"), ("pixelcnn_cond_nll_test", "shapes")}
-    assert all(abs(r["nats_per_dim"] - 0.6931) < 1e-3 for r in records)
+    assert all(abs(v - 0.6931) < 1e-3 for v in records.values())
 
 
 def test_threshold_questions_fail_with_cause(fake_heldout):

@@ -110,7 +110,6 @@ def calibration(tmp_path, monkeypatch):
         }
     (tmp_path / "hw1.json").write_text(json.dumps({"assignment": "hw1", "questions": entries}))
     monkeypatch.setenv("ARKIT_CALIBRATION_DIR", str(tmp_path))
-    monkeypatch.setenv("ARKIT_CALIBRATION_OUT", str(tmp_path / "measured.jsonl"))
     return tmp_path
 
 
@@ -139,8 +138,9 @@ def test_fitted_histograms_pass_and_measurements_are_recorded(sol, calibration):
     r = grade("warmup_histogram_test", **objects)
     assert r.passed and r.score == 1.0, r.message
     assert "gauss1d_small" in r.message and "bits/dim" in r.message
-    lines = [json.loads(s) for s in (calibration / "measured.jsonl").read_text().splitlines()]
-    assert {(d["question"], d["dataset"]) for d in lines} == {
+    from autograder.calibration.record import from_details
+
+    assert set(from_details("warmup_histogram_test", r.details)) == {
         ("warmup_histogram_test", "gauss1d_small"), ("warmup_histogram_test", "gauss1d_large")}
 
 

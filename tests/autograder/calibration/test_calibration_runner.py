@@ -6,27 +6,19 @@ import pytest
 
 from autograder.calibration import cli, record, runner, store
 
-FIXTURE = Path(__file__).parent / "fixtures" / "tiny_calibration_nb.py"
+FIXTURE = Path(__file__).parent / "fixtures" / "hwnb" / "01_tiny.py"
+QUESTIONS = Path(__file__).parent / "fixtures" / "hwnb_questions.py"
 
 
-def test_record_measurement_is_a_noop_without_env(monkeypatch, tmp_path):
-    monkeypatch.delenv(record.OUT_ENV, raising=False)
-    assert record.record_measurement("q", "d", 0.1) is False
+def test_measurements_are_read_from_results_not_a_side_channel():
+    """Are (question, dataset) -> nats/dim collected from details, nested parts included, non-finite skipped?"""
+    from autograder.grading.student_result import QuestionResult, StudentResult
 
-
-def test_record_measurement_appends_json_lines(monkeypatch, tmp_path):
-    """Does each call append one JSON object with seed and profile?"""
-    out = tmp_path / "rec.jsonl"
-    monkeypatch.setenv(record.OUT_ENV, str(out))
-    monkeypatch.setenv("ARKIT_SEED", "3")
-    monkeypatch.setenv("ARKIT_PROFILE", "ci")
-    record.record_measurement("q", "d", 0.25)
-    record.record_measurement("q", "d2", 0.5)
-    recs = record.read_records(out)
-    assert [r["dataset"] for r in recs] == ["d", "d2"]
-    assert recs[0] == {"question": "q", "dataset": "d", "nats_per_dim": 0.25, "seed": 3, "profile": "ci"}
-    with pytest.raises(ValueError, match="not finite"):
-        record.record_measurement("q", "d", float("nan"))
+    q1 = QuestionResult("q", "01", "q", 1.0, details={"dataset": "d", "nats_per_dim": 0.25})
+    q2 = QuestionResult("r", "01", "r", 1.0, details={"parts": {"r.d1": {"dataset": "d1", "nats_per_dim": 0.5},
+                                                               "r.d2": {"dataset": "d2", "nats_per_dim": float("nan")}}})
+    res = StudentResult("s", "a", "ci", {"q": q1, "r": q2})
+    assert record.measurements(res) == {("q", "d"): 0.25, ("r", "d1"): 0.5}
 
 
 def test_cli_with_registered_measurement(tmp_path, capsys):
@@ -61,14 +53,14 @@ def test_cli_unknown_question_fails_cleanly(tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_cli_notebook_mode_end_to_end(tmp_path):
-    """Does notebook mode execute per seed with ARKIT_SEED/ARKIT_PROFILE, survive a failing cell,
-    keep the last record per question/dataset and write the file?"""
+def test_cli_notebook_mode_grades_the_solution_through_the_spine(tmp_path):
+    """Does notebook mode grade the solution per seed (ARKIT_SEED/ARKIT_PROFILE reach it), survive a
+    failing cell, read the measurements from the results and write only the asked-for question?"""
     out = tmp_path / "hwnb.json"
     rc = cli.main(["--assignment", "hwnb", "--profile", "ci", "--seeds", "0", "1", "--notebook", str(FIXTURE),
-                   "--only", "tiny_test", "--out", str(out), "--timeout", "60"])
+                   "--questions", str(QUESTIONS), "--only", "tiny_test", "--out", str(out), "--timeout", "60"])
     assert rc == 0
     entry = store.threshold_entry("hwnb", "tiny_test", "tiny", "ci", out)
-    assert entry["measured"] == pytest.approx([0.601, 0.611])
+    assert entry["measured"] == pytest.approx([0.6, 0.61])
     assert entry["seeds"] == [0, 1]
     assert "other_test" not in json.loads(out.read_text())["questions"]

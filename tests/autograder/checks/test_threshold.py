@@ -121,16 +121,17 @@ def test_conditional_model_gets_labels_and_max_examples_is_used():
     assert res.passed and seen == [5, 5, 2] and res.details["examples"] == 12
 
 
-def test_missing_calibration_fails_but_passes_in_a_calibration_run(monkeypatch, tmp_path):
-    """Without a threshold: a clear internal failure; during calibration: pass and report the NLL."""
+def test_missing_calibration_fails_with_the_measurement_whatever_the_environment(monkeypatch, tmp_path):
+    """Without a threshold: a clear internal failure that still reports the NLL (what calibration reads);
+    the old calibration environment variable changes nothing."""
     monkeypatch.setenv("ARKIT_CALIBRATION_DIR", str(tmp_path))
-    monkeypatch.delenv("ARKIT_CALIBRATION_OUT", raising=False)
     x = np.zeros((10, 1, 1, 1), dtype=np.uint8)
     res = check_threshold(_const_bernoulli(0.1), "hwx", "toy", "q", "bernoulli", "ci", split=fake_split(x))
     assert not res.passed and "autograder calibrate" in res.message and "nats_per_dim" in res.details
+    assert res.details["cause"] == "calibration_missing" and res.details["dataset"] == "toy"
     monkeypatch.setenv("ARKIT_CALIBRATION_OUT", str(tmp_path / "rec.jsonl"))
-    res = check_threshold(_const_bernoulli(0.1), "hwx", "toy", "q", "bernoulli", "ci", split=fake_split(x))
-    assert res.passed and "calibration run" in res.message
+    again = check_threshold(_const_bernoulli(0.1), "hwx", "toy", "q", "bernoulli", "ci", split=fake_split(x))
+    assert (again.passed, again.score, again.message) == (res.passed, res.score, res.message)
 
 
 def test_threshold_from_calibration_file(monkeypatch, tmp_path):

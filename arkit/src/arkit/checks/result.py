@@ -129,7 +129,10 @@ def combine(name: str, results: list[CheckResult]) -> CheckResult:
         return CheckResult.fail(name, "no checks were run")
     failed = [r for r in results if not r.passed]
     score = sum(r.score for r in results) / len(results)
-    parts = {"parts": [r.name for r in results]}
+    parts = {"parts": [r.name for r in results],
+             # each part's scalar facts (e.g. a held-out measurement: dataset, nats_per_dim), by part name
+             "part_details": {r.name: {k: v for k, v in r.details.items()
+                                       if isinstance(v, (int, float, str, bool)) or v is None} for r in results}}
     if failed:
         if len(failed) == 1:
             msg = failed[0].message
