@@ -126,3 +126,25 @@ def test_public_nll_check_catches_a_flipped_loss_sign():
     assert not result.passed
     assert "negative" in result.message and "sign" in result.message, result.message
     assert check_nll_plausible(2.3, num_values=20).passed
+
+
+# -- blind-spot geometry: border cells and the enlarged canvas ------------------------------
+def test_cells_outside_the_real_image_are_not_a_blind_spot():
+    """A region measured on an enlarged canvas is reported at the real pixel; offsets that fall
+    outside the student's image (where only the border would have cut them off) are dropped."""
+    from arkit.checks.liveness import blind_spot
+
+    seen = torch.zeros(12, 21, dtype=torch.bool)
+    seen[:11, 10] = True                       # the column above the pixel (11, 10)
+    seen[2:11, 3:17] = True                    # a wide rectangle ...
+    seen[9:11, 16] = False                     # ... with a 2-cell notch 6 columns to the right
+    assert blind_spot(seen, (11, 10), (9, 5), (10, 10)) is None          # column 11 is outside a 10x10 image
+    inside = blind_spot(seen, (11, 10), (9, 5), (10, 14))
+    assert inside is not None and inside.wedge and sorted(inside.cells) == [(7, 11), (8, 11)]
+
+
+def test_a_single_corner_cell_is_reported_not_failed():
+    """The staircase design at 2 layers leaves one corner cell: indistinguishable from a field
+    that has not reached it yet, so reported (message) but not failed."""
+    result = check_autoregressive(LayoutGated(2, 3, **BLIND["staircase"]), (1, 10, 10), family="gated", figure=False)
+    assert result.passed and "not a blind spot" in result.message, result.message
