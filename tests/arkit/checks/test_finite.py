@@ -44,11 +44,14 @@ def test_detached_or_unused_inputs_fail():
 class _Remote:
     """Stands in for a function running in the grader's sandbox (forward-only, with value_and_grad)."""
 
-    def __init__(self, grads):
-        self.grads = grads
+    def __init__(self, grads, fn=lambda x, logits: torch.zeros(3)):
+        self.grads, self.fn = grads, fn
+
+    def __call__(self, *args):
+        return self.fn(*args)
 
     def value_and_grad(self, *args):
-        return torch.zeros(3), self.grads
+        return self.fn(*args), self.grads
 
 
 def test_sandboxed_functions_report_their_gradients():
@@ -60,3 +63,41 @@ def test_sandboxed_functions_report_their_gradients():
     assert not nan.passed and "logits" in nan.message and "not finite" in nan.message
     missing = check_finite_gradients(_Remote([None, None]), inputs)
     assert not missing.passed and "no gradient reaches `logits`" in missing.message
+
+
+def _true_grads(fn, inputs):
+    args = {k: v.clone().requires_grad_(v.is_floating_point()) for k, v in inputs.items()}
+    fn(*args.values()).sum().backward()
+    return [a.grad for a in args.values()]
+
+
+def test_fabricated_gradients_are_caught_by_finite_differences():
+    """A sandboxed function that reports made-up finite gradients (zeros, or the true ones scaled)
+    fails: the parent compares them with finite differences of forward calls it makes itself."""
+    inputs = {"x": torch.tensor([0, 1, 2]), "p": torch.randn(3, 4, generator=torch.Generator().manual_seed(0),
+                                                           dtype=torch.float64)}
+    true = _true_grads(good, inputs)
+    assert check_finite_gradients(_Remote(true, good), inputs).passed
+    for fake in ([None, torch.zeros(3, 4, dtype=torch.float64)], [None, 3 * true[1]]):
+        res = check_finite_gradients(_Remote(fake, good), inputs)
+        assert not res.passed and "finite differences" in res.message and "`p`" in res.message
+
+
+def test_correct_functions_written_differently_agree_with_finite_differences():
+    """Kinks (a clamp, as in the log-scale floor), float32 inputs and steep tails are not false failures."""
+    g = torch.Generator().manual_seed(1)
+
+    def clamped(x, p):
+        return torch.log_softmax(p.clamp(min=-0.5), -1).gather(-1, x[:, None])[:, 0]
+
+    def steep(x, p):
+        return torch.nn.functional.logsigmoid((x[:, None].double() - p) * 20.0).sum(-1)
+
+    x = torch.tensor([0, 1, 2, 3])
+    for fn, p in ((clamped, torch.randn(4, 5, generator=g)),
+                  (clamped, torch.tensor([[-0.5, 0.0, 1.0, -2.0, 0.3]] * 4, dtype=torch.float64)),
+                  (good, torch.randn(4, 5, generator=g)),
+                  (steep, 3 * torch.randn(4, 5, generator=g, dtype=torch.float64))):
+        assert check_finite_gradients(fn, {"x": x, "p": p}).passed
+        inputs = {"x": x, "p": p}
+        assert check_finite_gradients(_Remote(_true_grads(fn, inputs), fn), inputs).passed
