@@ -33,19 +33,20 @@ def _datasets_table() -> None:
         print(f"{name:<16} {len(train.x):>7} {len(valid.x):>7}  {shape:<14} 0..{train.info.num_values - 1}")
 
 
-def _score_table(rows: dict[str, dict], students: dict[str, str]) -> None:
+def _score_table(rows: dict, students: dict[str, str]) -> None:
+    """Print each student's score and the points a one-bug student lost (rows: student -> StudentResult)."""
     print(f"\n{'student':<22} {'score':>12}  what it is")
     for student in students:
         res = rows.get(student)
         if res is None:
             print(f"{student:<22} {'not graded':>12}")
             continue
-        print(f"{student:<22} {res['score']:>6.1f} / {res['max_score']:<5.0f} {students[student]}")
-        lost = [t for t in res["tests"] if t["score"] < t["max_score"] and "was not submitted" not in t["output"]]
+        print(f"{student:<22} {res.score:>6.1f} / {res.max_score:<5.0f} {students[student]}")
+        lost = [q for q in res.questions.values() if q.points < q.max_points and q.status != "not_submitted"]
         if student != "blank":
-            for t in lost[:4]:
-                text = textwrap.shorten(t["output"], 160, placeholder=" ...")  # whole words only
-                print(f"{'':<24}- {t['score']:g}/{t['max_score']:g} {t['name']}: {text}")
+            for q in lost[:4]:
+                text = textwrap.shorten(q.message, 160, placeholder=" ...")  # whole words only
+                print(f"{'':<24}- {q.points:g}/{q.max_points:g} {q.notebook}: {q.title} [{q.id}]: {text}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -86,8 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nper-student results.json and feedback.html: {grade_out}/<student>/")
     print(f"class table: {grade_out / 'grades.csv'}; nbgrader gradebook: {grade_out / 'gradebook.db'}")
     print(f"demo finished in {time.perf_counter() - start:.0f} s")
-    bad = [s for s in ("solution",) if s in rows and rows[s]["score"] < rows[s]["max_score"]]
-    if bad or ("blank" in rows and rows["blank"]["score"] > 0):
+    bad = [s for s in ("solution",) if s in rows and rows[s].score < rows[s].max_score]
+    if bad or ("blank" in rows and rows["blank"].score > 0):
         print("WARNING: the solution did not earn full marks or the blank release earned points")
         return 1
     return 0
