@@ -15,6 +15,15 @@ SHARED_DATA := $(wildcard $(abspath $(CURDIR)/../shared/data))
 ifneq ($(SHARED_DATA),)
 export ARKIT_DATA_DIR ?= $(SHARED_DATA)
 endif
+# Where torch comes from (requirements/pins.txt pins torch==2.13.0; the index picks the build):
+#   default        the PyTorch CPU index (on plain PyPI a Linux torch pin resolves to the
+#                  CUDA build), unless pip is configured with its own index or find-links
+#                  (a site mirror, CI), which then serves torch like every other package;
+#   TORCH_INDEX=   pip's configured index as is (PyPI on Linux: the CUDA build, for the gpu profile);
+#   TORCH_INDEX=https://download.pytorch.org/whl/cu126   any other PyTorch index.
+# Recursively expanded: only `make setup` evaluates it.
+TORCH_CPU_INDEX := https://download.pytorch.org/whl/cpu
+TORCH_INDEX ?= $(shell $(PYTHON) -m pip config list 2>/dev/null | grep -qE 'index-url|find-links' || echo $(TORCH_CPU_INDEX))
 # nbgrader shells out to tools (alembic) installed in the venv.
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 export PYTHONHASHSEED := 0
@@ -26,11 +35,14 @@ help:  ## list targets
 setup: $(STAMP)  ## create .venv and install the kit with pinned dependencies
 
 $(STAMP): requirements/pins.txt pyproject.toml arkit/pyproject.toml
-	@echo ">> creating $(VENV) and installing pinned dependencies (torch CPU build)"
+	@echo ">> creating $(VENV) and installing pinned dependencies (torch from $(or $(TORCH_INDEX),pip's configured index))"
 	@start=$$(date +%s); \
 	$(PYTHON) -m venv $(VENV) && \
 	$(PY) -m pip install -q --disable-pip-version-check --upgrade pip && \
+	$(if $(TORCH_INDEX),$(PY) -m pip install -q --disable-pip-version-check --index-url $(TORCH_INDEX) \
+	  "$$(grep -E '^torch==' requirements/pins.txt)" && )\
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements/pins.txt && \
+	{ $(PY) -m pip uninstall -q -y arkit >/dev/null 2>&1 || true; } && \
 	$(PY) -m pip install -q --disable-pip-version-check --no-deps -e ./arkit -e . && \
 	$(PY) -m pip check && \
 	echo ">> install took $$(( $$(date +%s) - start )) s"

@@ -19,6 +19,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "bench": ("autograder.bench", "run the benchmarks in bench/"),
     "colab": ("autograder.colab", "build Colab-ready solution notebooks without hidden tests"),
     "site": ("autograder.site", "build the static course site offline"),
+    "publish": ("autograder.publish", "write the public student repository tree (kit, notebooks, Colab solutions)"),
 }
 
 

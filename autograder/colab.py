@@ -8,6 +8,8 @@ For every jupytext source ``solutions/<assignment>/<name>.py`` it writes
 ``<out>/<assignment>/<name>.ipynb`` through these steps, applied in this order
 (the order is enforced by :data:`CELL_STEPS`, not by a comment):
 
+0. the "How to submit" cell (tag ``how-to-submit``) dropped: nothing is
+   submitted from a solution notebook;
 1. solution regions kept, their ``### BEGIN/END SOLUTION`` marker lines removed;
    mark-scheme regions removed;
 2. hidden-test regions (``### BEGIN HIDDEN TESTS`` .. ``### END HIDDEN TESTS``)
@@ -16,9 +18,11 @@ For every jupytext source ``solutions/<assignment>/<name>.py`` it writes
    ``autograder``, dropped; a cell that *mixes* ``autograder`` with student
    code is an error (move those lines into a hidden-test region);
 4. nbgrader metadata removed; deterministic cell ids;
-5. on top: an "Open in Colab" badge and a setup cell that installs ``arkit``
-   from the configured repository (:mod:`autograder.colab_config`) without
-   touching Colab's CUDA torch, and prefetches the datasets the notebook loads.
+5. on top: an "Open in Colab" badge (at the solutions ref) and a setup cell
+   that installs the student package at its pinned version
+   (:meth:`autograder.colab_config.PublishConfig.pip_requirement`, the same
+   requirement as the released notebooks and the course site) without touching
+   Colab's CUDA torch, and prefetches the datasets the notebook loads.
 
 The result is validated (no ``autograder`` import, no hidden-test line) before
 it is written; ``--execute`` then runs it with nbclient under
@@ -37,6 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.colab_config import COLAB_BADGE_SVG, PublishConfig, load_config
+from autograder.release.how_to_submit import is_submit_cell
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SOURCES = "solutions/*/*.py"
@@ -163,6 +168,10 @@ def imports_instructor_package(source: str) -> bool:
 
 # ---- cell steps (applied in this order) ------------------------------------
 
+def _drop_submit_section(cell, where, state):
+    return None if is_submit_cell(cell) else cell
+
+
 def _keep_solutions(cell, where, state):
     cell.source = "\n".join(split_region(cell.source, SOLUTION, where).unmarked)
     cell.source = "\n".join(split_region(cell.source, MARK_SCHEME, where).outside)
@@ -205,13 +214,13 @@ def _clean_metadata(cell, where, state):
     return cell
 
 
-CELL_STEPS = (_keep_solutions, _drop_hidden_tests, _drop_instructor_cells, _clean_metadata)
+CELL_STEPS = (_drop_submit_section, _keep_solutions, _drop_hidden_tests, _drop_instructor_cells, _clean_metadata)
 
 
 def setup_cell_source(config: PublishConfig, datasets: list[str]) -> str:
     """Code of the first cell: install ``arkit`` when missing, then prefetch data."""
     lines = [
-        "# Setup for Colab: install the student kit `arkit` from the course repository.",
+        f"# Setup for Colab: install the student kit ({config.dist_name} {config.version}, `import arkit`).",
         "# Colab's CUDA build of torch stays: arkit only asks for torch>=2.2.",
         "import importlib, importlib.util, subprocess, sys",
         'if importlib.util.find_spec("arkit") is None:',
@@ -235,8 +244,8 @@ def badge_markdown(url: str, image: str = COLAB_BADGE_SVG) -> str:
 def convert(source_path: Path, config: PublishConfig, rel_path: str, badge_image: str = COLAB_BADGE_SVG):
     """Build the Colab notebook (an ``nbformat`` node) for one jupytext source.
 
-    ``rel_path`` is the notebook's path inside the repository at ``config.ref``
-    (what the badge opens). Nothing is executed and nothing is written.
+    ``rel_path`` is the notebook's path inside the repository at
+    ``config.solutions_ref`` (what the badge opens). Nothing is executed and nothing is written.
     """
     import jupytext
     import nbformat
@@ -256,7 +265,7 @@ def convert(source_path: Path, config: PublishConfig, rel_path: str, badge_image
             cells.append(cell)
     code = "\n".join(c.source for c in cells if c.cell_type == "code")
     datasets = sorted(set(_LOAD_DATASET.findall(code)))
-    head = [nbformat.v4.new_markdown_cell(badge_markdown(config.colab_url(rel_path), badge_image)),
+    head = [nbformat.v4.new_markdown_cell(badge_markdown(config.solutions_colab_url(rel_path), badge_image)),
             nbformat.v4.new_code_cell(setup_cell_source(config, datasets))]
     out = nbformat.v4.new_notebook()
     out.cells = head + cells

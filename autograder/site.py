@@ -9,12 +9,15 @@ Steps, in this order (:data:`STEPS`):
 
 1. copy ``course_site/`` to ``<build-dir>/src`` (the source tree stays clean);
 2. draw the figures with ``course_site/figures.py`` (the kit's own code);
-3. list the student notebooks of ``assignments/<hw>/*.ipynb`` with download
+3. write ``_install.md``, the one install command of the student package
+   (:meth:`autograder.colab_config.PublishConfig.install_command`), which every
+   page that says how to install includes;
+4. list the student notebooks of ``assignments/<hw>/*.ipynb`` with download
    links and Colab badges;
-4. if solutions are released (``SITE_SHOW_SOLUTIONS`` or the release date in
+5. if solutions are released (``SITE_SHOW_SOLUTIONS`` or the release date in
    :mod:`autograder.colab_config`), add the Colab solution notebooks (hidden
    tests removed by :func:`autograder.colab.convert`, not executed);
-5. run Sphinx (MyST-NB, math as MathML, no network) into ``<build-dir>/html``.
+6. run Sphinx (MyST-NB, math as MathML, no network) into ``<build-dir>/html``.
 """
 from __future__ import annotations
 
@@ -78,6 +81,12 @@ def draw_figures(build: SiteBuild) -> None:
     module.generate(build.staging / "figures")
 
 
+def write_install_snippet(build: SiteBuild) -> None:
+    """Write ``<staging>/_install.md``: the install command, as a bash block (pages ``{include}`` it)."""
+    (build.staging / "_install.md").write_text(
+        f"```bash\n{build.config.install_command()}\n```\n")
+
+
 def list_assignments(build: SiteBuild) -> None:
     """Copy ``assignments/<hw>/*.ipynb`` and write ``assignments/_<hw>_notebooks.md`` tables."""
     homeworks = {p.stem for p in (build.source / "assignments").glob("*.md")}
@@ -122,7 +131,7 @@ def add_solutions(build: SiteBuild) -> None:
             entries.append(f"{hw}/{src.stem}")
             rows.append(f"| [{hw}/{src.stem}]({hw}/{src.stem}.ipynb) | "
                         f"{{download}}`{src.stem}.ipynb <{hw}/{src.stem}.ipynb>` | "
-                        f"{_badge(build.config.colab_url(rel), 1)} |")
+                        f"{_badge(build.config.solutions_colab_url(rel), 1)} |")
         toctree = "```{toctree}\n:maxdepth: 1\n:hidden:\n\n" + "\n".join(entries) + "\n```"
         text = ("The instructor solutions as Colab notebooks, shown here without outputs; "
                 "open one in Colab to run it.\n\n" + "\n".join(rows) + "\n\n" + toctree)
@@ -148,7 +157,7 @@ def run_sphinx(build: SiteBuild) -> int:
     return status
 
 
-STEPS = (stage_sources, draw_figures, list_assignments, add_solutions)
+STEPS = (stage_sources, draw_figures, write_install_snippet, list_assignments, add_solutions)
 
 
 def build_site(build: SiteBuild) -> int:

@@ -1,11 +1,14 @@
 # Course site and Colab solution notebooks (autograder/site.py, autograder/colab.py).
-.PHONY: site colab browser-deps
+.PHONY: site colab publish browser-deps
 
 site: $(STAMP)  ## build the course site offline into course_site/_build/html (SITE_SHOW_SOLUTIONS=1 to include solutions)
 	$(PY) -m autograder.cli site $(SITE_ARGS)
 
 colab: $(STAMP)  ## Colab-ready solution notebooks into out/colab/ (COLAB_ARGS=--execute runs them under the ci profile)
 	$(PY) -m autograder.cli colab $(COLAB_ARGS)
+
+publish: $(STAMP)  ## the public student repository tree into out/publish/ (arkit, assignments, Colab solutions after their date); prints the git steps
+	$(PY) -m autograder.cli publish $(PUBLISH_ARGS)
 
 # Debian's chromium for tests/course_site/test_browser.py. Installs only as root
 # (CI); anywhere else, or if apt fails, the browser test skips with a message.

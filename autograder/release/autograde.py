@@ -27,10 +27,11 @@ def submit(course_dir: Path, assignment: str, student: str, notebooks: list[Path
 
 
 def autograde(course_dir: Path, assignment: str, student: str, env: dict | None = None,
-              timeout: float | None = None) -> None:
-    """``nbgrader autograde <assignment> --student <student> --force`` in ``course_dir``."""
-    run_nbgrader(course_dir, "autograde", assignment, "--student", student, "--force",
-                 env=env, timeout=timeout)
+              timeout: float | None = None):
+    """``nbgrader autograde <assignment> --student <student> --force`` in ``course_dir``;
+    returns the finished process (its log is in ``stdout``/``stderr``)."""
+    return run_nbgrader(course_dir, "autograde", assignment, "--student", student, "--force",
+                        env=env, timeout=timeout)
 
 
 def read_scores(course_dir: Path, assignment: str, student: str) -> dict[str, dict[str, tuple[float, float]]]:

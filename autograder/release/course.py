@@ -14,16 +14,28 @@ from pathlib import Path
 
 from autograder.colab_config import load_config
 from autograder.paths import solution_sources
+from autograder.release import how_to_submit
 from autograder.release.notebooks import install_cell, read_source, write_notebook
 
 COURSE_ID = "ar-hw"
 
 NBGRADER_CONFIG = '''\
 # Written by autograder.release.course: the course directory is a build product.
+# Paths are taken from this file's folder, so a copied or moved course folder works
+# (the gradebook is <this folder>/gradebook.db, nbgrader's default under the root).
+import os
+
+from nbgrader.preprocessors import CheckCellMetadata, ClearOutput, DeduplicateIds, OverwriteKernelspec
+
+from autograder.release.nbgrader_ext import OverwriteReleasedCells
+
 c = get_config()  # noqa: F821
-c.CourseDirectory.root = {root!r}
+c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
 c.CourseDirectory.course_id = {course_id!r}
-c.CourseDirectory.db_url = "sqlite:///" + {db!r}
+# nbgrader's own list with OverwriteCells replaced: an untouched locked test cell
+# (hidden tests cleared by the release) is not reported as changed.
+c.Autograde.sanitize_preprocessors = [ClearOutput, DeduplicateIds, OverwriteKernelspec,
+                                      OverwriteReleasedCells, CheckCellMetadata]
 # Stubs that students replace.
 c.ClearSolutions.code_stub = {{"python": "# YOUR CODE HERE\\nraise NotImplementedError()"}}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
@@ -37,9 +49,12 @@ c.Execute.kernel_name = "python3"
 def build_source_notebooks(assignment: str, course_dir: Path) -> list[Path]:
     """Write ``course_dir/source/<assignment>/*.ipynb`` from the jupytext sources."""
     requirement = load_config().pip_requirement()
+    sources = solution_sources(assignment)
+    names = [f"{src.stem}.ipynb" for src in sources]
     out = []
-    for src in solution_sources(assignment):
+    for src in sources:
         nb = read_source(src)
+        how_to_submit.fill(nb, assignment, f"{src.stem}.ipynb", names)
         nb.cells.insert(0, install_cell(requirement))
         for i, cell in enumerate(nb.cells):
             cell["id"] = f"cell-{i:03d}"
@@ -50,11 +65,10 @@ def build_source_notebooks(assignment: str, course_dir: Path) -> list[Path]:
 
 
 def write_config(course_dir: Path, timeout: int = 900) -> Path:
-    """Write the course's ``nbgrader_config.py`` (absolute paths)."""
+    """Write the course's ``nbgrader_config.py`` (no absolute paths: the root is its own folder)."""
     course_dir.mkdir(parents=True, exist_ok=True)
     path = course_dir / "nbgrader_config.py"
-    path.write_text(NBGRADER_CONFIG.format(root=str(course_dir.resolve()), course_id=COURSE_ID,
-                                           db=str((course_dir / "gradebook.db").resolve()), timeout=timeout))
+    path.write_text(NBGRADER_CONFIG.format(course_id=COURSE_ID, timeout=timeout))
     return path
 
 

@@ -38,8 +38,8 @@ def install_cell(requirement: str) -> nbformat.NotebookNode:
     It never touches torch: arkit's metadata accepts the preinstalled build.
     """
     source = (
-        "# Installs the homework helpers where they are missing (e.g. on Colab).\n"
-        "# Locally, `make setup` has already installed them and this does nothing.\n"
+        "# Installs the student kit (`import arkit`) at the course's fixed version where it is\n"
+        "# missing (e.g. on Colab); where it is installed already this does nothing.\n"
         "try:\n"
         "    import arkit  # noqa: F401\n"
         "except ImportError:\n"

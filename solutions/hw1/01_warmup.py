@@ -36,6 +36,12 @@
 # yourself; the grader adds hidden checks and measures your models on a held-out split that
 # you never see.
 
+# %% [markdown] tags=["how-to-submit"]
+# ## How to submit
+#
+# *(This cell is written by `autograder release`: which files to upload, where, what the
+# autograder checks and how to run the public tests.)*
+
 # %% nbgrader={"grade": false, "grade_id": "warmup_setup", "locked": true, "schema_version": 3, "solution": false, "task": false}
 import os
 

@@ -32,6 +32,12 @@
 # number of modelled variables); bits/dim = nats/dim / ln 2. The grader measures your trained
 # models on a held-out split that you never see; the "test" curves below use the `valid` split.
 
+# %% [markdown] tags=["how-to-submit"]
+# ## How to submit
+#
+# *(This cell is written by `autograder release`: which files to upload, where, what the
+# autograder checks and how to run the public tests.)*
+
 # %% nbgrader={"grade": false, "grade_id": "made_setup", "locked": true, "schema_version": 3, "solution": false, "task": false}
 import os
 import math

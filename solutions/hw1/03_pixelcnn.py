@@ -42,6 +42,12 @@
 # (the class dimension second, as `F.cross_entropy` expects); pixels are generated in raster
 # order (row by row, left to right) and, within a pixel, channel R before G before B.
 
+# %% [markdown] tags=["how-to-submit"]
+# ## How to submit
+#
+# *(This cell is written by `autograder release`: which files to upload, where, what the
+# autograder checks and how to run the public tests.)*
+
 # %% nbgrader={"grade": false, "grade_id": "pixelcnn_setup", "locked": true, "schema_version": 3, "solution": false, "task": false}
 import os
 import math

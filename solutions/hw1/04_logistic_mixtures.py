@@ -31,6 +31,12 @@
 # | (c) the mixture model's held-out bits/dim on `mnist_gray` | 4 |
 # | (d) the mixture model is autoregressive | 2 |
 
+# %% [markdown] tags=["how-to-submit"]
+# ## How to submit
+#
+# *(This cell is written by `autograder release`: which files to upload, where, what the
+# autograder checks and how to run the public tests.)*
+
 # %% nbgrader={"grade": false, "grade_id": "lmix_setup", "locked": true, "schema_version": 3, "solution": false, "task": false}
 import os
 import time

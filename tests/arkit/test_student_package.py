@@ -15,7 +15,7 @@ def wheel_texts(tmp_path_factory):
     out = tmp_path_factory.mktemp("wheel")
     subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
                     "-w", str(out), str(REPO / "arkit")], check=True, capture_output=True)
-    (wheel,) = out.glob("arkit-*.whl")
+    (wheel,) = out.glob("arkit_autoregressive_hw-*.whl")  # distribution name of arkit/pyproject.toml
     with zipfile.ZipFile(wheel) as zf:
         return {n: zf.read(n).decode("utf-8", "replace") for n in zf.namelist()}
 

@@ -112,13 +112,15 @@ def test_instructor_only_and_emptied_cells_are_dropped(tiny):
 
 
 def test_badge_and_install_cell_come_from_the_config(tiny):
-    """Do the badge and the install cell point at the configured repository and ref, without pinning torch?"""
+    """Does the badge open the solutions tag, and the install cell install the pinned distribution
+    (unique name, the configured tag), without pinning torch?"""
     nb = nbformat.read(tiny, as_version=4)
     badge, setup = nb.cells[0], nb.cells[1]
     assert badge.cell_type == "markdown"
-    assert ("(https://colab.research.google.com/github/example-org/example-repo/blob/v1.2/colab/hw0/01_tiny.ipynb)"
-            in badge.source)
-    assert '"arkit @ git+https://github.com/example-org/example-repo.git@v1.2#subdirectory=arkit"' in setup.source
+    assert ("(https://colab.research.google.com/github/example-org/example-repo/blob/v1.2-solutions/colab/hw0/"
+            "01_tiny.ipynb)" in badge.source)
+    assert ('"arkit-autoregressive-hw @ git+https://github.com/example-org/example-repo.git@v1.2'
+            '#subdirectory=arkit"' in setup.source)
     assert "torch" not in setup.source.split("check=True")[0].split("subprocess.run")[1]
     assert 'find_spec("arkit") is None' in setup.source  # local runs never reinstall
 
@@ -158,7 +160,7 @@ def test_builds_are_deterministic_and_the_cli_writes_them(tmp_path):
     assert colab.main(args + ["--out", str(tmp_path / "two")]) == 0
     one, two = tmp_path / "one" / "hw0" / "01_tiny.ipynb", tmp_path / "two" / "hw0" / "01_tiny.ipynb"
     assert one.read_bytes() == two.read_bytes()
-    assert "github/a/b/blob/r1/colab/hw0/01_tiny.ipynb" in one.read_text()
+    assert "github/a/b/blob/r1-solutions/colab/hw0/01_tiny.ipynb" in one.read_text()
 
 
 @pytest.mark.slow
@@ -170,3 +172,51 @@ def test_execute_runs_under_ci_profile_and_keeps_figures(tmp_path):
     assert not [o for o in outputs if o.output_type == "error"]
     assert any("image/png" in o.get("data", {}) for o in outputs)
     assert "ran under profile ci" in json.dumps(nb.cells[-1].outputs)
+
+
+# ---- the one configuration: distribution name, pinned version, same command everywhere ----------
+
+def test_config_names_the_distribution_and_version_of_the_student_package():
+    """Do DIST_NAME / ARKIT_VERSION equal arkit/pyproject.toml and arkit.__version__, and is the
+    install ref a tag of that version (never a branch), with solutions at their own tag?"""
+    import arkit
+    from autograder import colab_config, publish
+
+    config = load_config()
+    assert publish.package_problems(ROOT / "arkit", config) == []
+    assert arkit.__version__ == colab_config.ARKIT_VERSION
+    assert colab_config.DIST_NAME != "arkit"  # taken on PyPI by an unrelated project
+    assert colab_config.REF == f"v{colab_config.ARKIT_VERSION}" and colab_config.REF not in ("main", "master")
+    assert colab_config.SOLUTIONS_REF != colab_config.REF
+
+
+def test_package_problems_name_a_mismatched_name_or_version(tmp_path):
+    """Is an arkit/pyproject.toml with another name or version reported, naming the setting to change?"""
+    from autograder import publish
+
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "arkit"\nversion = "0.2.0"\n')
+    problems = publish.package_problems(tmp_path, load_config())
+    assert len(problems) == 2 and "DIST_NAME" in problems[0] and "ARKIT_VERSION" in problems[1]
+
+
+def test_install_requirement_forms():
+    """Is the requirement a git tag install by default and an exact index pin with INSTALL_FROM='index'?"""
+    import dataclasses
+
+    assert CONFIG.pip_requirement() == ("arkit-autoregressive-hw @ git+https://github.com/example-org/"
+                                        "example-repo.git@v1.2#subdirectory=arkit")
+    assert CONFIG.install_command() == f'pip install "{CONFIG.pip_requirement()}"'
+    index = dataclasses.replace(CONFIG, install_from="index")
+    assert index.pip_requirement() == "arkit-autoregressive-hw==0.1.0"
+    with pytest.raises(ValueError, match="INSTALL_FROM"):
+        dataclasses.replace(CONFIG, install_from="main").pip_requirement()
+
+
+def test_solution_notebooks_drop_the_how_to_submit_cell(tmp_path):
+    """Is the How-to-submit cell (nothing is submitted from a solution) left out of the Colab notebook?"""
+    src = tmp_path / "hw9" / "nb.py"
+    src.parent.mkdir()
+    src.write_text('# %% [markdown] tags=["how-to-submit"]\n# ## How to submit\n\n# %%\nx = 1\n')
+    nb = colab.convert(src, CONFIG, "colab/hw9/nb.ipynb")
+    assert "How to submit" not in "".join(c.source for c in nb.cells)
+    assert nb.cells[-1].source == "x = 1"

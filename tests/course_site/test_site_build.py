@@ -129,3 +129,17 @@ def test_a_rebuild_never_keeps_pages_of_an_earlier_build(tmp_path, monkeypatch):
                            show_solutions=False, solution_sources=[], assignments_dir=tmp_path / "none")
     assert site.run_sphinx(build) == 0
     assert not stale.exists()
+
+
+def test_every_install_instruction_is_the_configured_command(built_site):
+    """Does every page that tells students to pip install give exactly the configured, pinned command
+    (never the unrelated `pip install arkit`), and do the index and homework pages give it?"""
+    command = load_config().install_command()
+    assert "@main" not in command and "arkit-autoregressive-hw" in command
+    showing = set()
+    for page in built_site.html.rglob("*.html"):
+        text = page_text(page)
+        for found in re.findall(r"pip install[^\n]*", text):
+            assert found.strip() == command, f"{page.relative_to(built_site.html)}: {found!r}"
+            showing.add(str(page.relative_to(built_site.html)))
+    assert {"index.html", "assignments/hw1.html"} <= showing

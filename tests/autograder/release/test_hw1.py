@@ -20,7 +20,8 @@ def test_committed_student_notebooks_match_sources():
 
 @pytest.mark.slow
 def test_solution_scores_full_marks_and_blank_scores_zero(tmp_path):
-    """Under the ci profile, does every graded cell give the solution full points and the stubs none?"""
+    """Under the ci profile, does every graded cell give the solution full points and the stubs none,
+    with no "cell has changed" warning for these untouched notebooks?"""
     course = tmp_path / "course"
     released = build_course(ASSIGNMENT, course)
     ag.submit(course, ASSIGNMENT, "solution", sorted((course / "source" / ASSIGNMENT).glob("*.ipynb")))
@@ -28,7 +29,9 @@ def test_solution_scores_full_marks_and_blank_scores_zero(tmp_path):
     env = {"ARKIT_PROFILE": "ci"}
     report = {}
     for student in ("solution", "blank"):
-        ag.autograde(course, ASSIGNMENT, student, env=env, timeout=1500)
+        proc = ag.autograde(course, ASSIGNMENT, student, env=env, timeout=1500)
+        changed = [line for line in (proc.stdout + proc.stderr).splitlines() if "has changed!" in line]
+        assert not changed, f"untouched {student} notebooks reported as modified: {changed[:3]}"
         report[student] = ag.read_scores(course, ASSIGNMENT, student)
     sol, blank = report["solution"], report["blank"]
     assert set(sol) == {p.stem for p in solution_sources(ASSIGNMENT)}

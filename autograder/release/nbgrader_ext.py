@@ -1,0 +1,45 @@
+"""nbgrader plug-in for the course's ``nbgrader_config.py``: no false tamper warnings.
+
+nbgrader stores a locked test cell in the gradebook *with* its hidden tests (and
+the checksum of that text), but releases it *without* them. ``nbgrader autograde``
+then compares an untouched submitted cell against the stored text, finds them
+different and warns "Attribute 'checksum' for cell ... has changed!" on every
+cell with hidden tests (jupyter/nbgrader#1961), which drowns the one warning that
+matters: a student who edited a locked cell.
+
+:class:`OverwriteReleasedCells` first recognises a locked cell that equals its
+*released* form (the stored source with the hidden-test regions cleared, exactly
+as ``ClearHiddenTests`` does) and restores the stored source silently; any other
+difference still goes through nbgrader's own check, which warns and restores.
+"""
+from __future__ import annotations
+
+import copy
+
+from nbgrader import utils
+from nbgrader.api import MissingEntry
+from nbgrader.preprocessors import ClearHiddenTests, OverwriteCells
+
+
+class OverwriteReleasedCells(OverwriteCells):
+    """``OverwriteCells`` that treats a locked cell equal to its released text as unmodified."""
+
+    def released_source(self, stored_source: str, cell) -> str:
+        """``stored_source`` as ``generate_assignment`` released it (hidden-test regions cleared)."""
+        clear = ClearHiddenTests(config=self.config)
+        probe = copy.deepcopy(cell)
+        probe.source = stored_source
+        clear._remove_hidden_test_region(probe)
+        return probe.source
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id is not None and cell.cell_type == "code":
+            try:
+                stored = self.gradebook.find_source_cell(grade_id, self.notebook_id, self.assignment_id)
+            except MissingEntry:
+                stored = None
+            if (stored is not None and stored.locked and cell.source != stored.source
+                    and cell.source == self.released_source(stored.source, cell)):
+                cell.source = stored.source  # the released cell, untouched: put the hidden tests back
+        return super().preprocess_cell(cell, resources, cell_index)
