@@ -57,6 +57,7 @@ def discover(path: Path, assignment: str, stems: list[str], *, mapping: dict[str
     bad = {f: s for f, s in mapping.items() if s != IGNORE and s not in stems}
     if bad:
         raise IntakeError(f"--map names notebooks this assignment does not have: {bad} (one of {', '.join(stems)})")
+
     def run(entries: list[Entry], nbgrader_root: bool = False, root: Path | None = None,
             zf: zipfile.ZipFile | None = None) -> list[Submission]:
         aliases = _aliases(root, path) if root is not None else (lambda e: ())

@@ -287,10 +287,12 @@ def test_names_a_student_controls_cannot_borrow_another_key(tmp_path):
     z = make_zip(tmp_path / "moodle.zip", {moodle("Alice Ng", 8, "02_made.ipynb"): nb("alice"),
                                            moodle("Alice Ng_8_assignsubmission_file_", 7, "02_made.ipynb"): nb("eve")})
     subs = by_key(discover(z, "fx1", STEMS))
-    assert subs["moodle:8"].notebooks == {"02_made": nb("alice")} and subs["moodle:7"].notebooks == {"02_made": nb("eve")}
+    assert subs["moodle:8"].notebooks == {"02_made": nb("alice")}
+    assert subs["moodle:7"].notebooks == {"02_made": nb("eve")}
     z = make_zip(tmp_path / "bb.zip", {
         blackboard("HW_1", "alice", "2026-11-30-09-00-00", "02_made.ipynb"): nb("alice"),
-        blackboard("HW_1", "eve", "2026-11-30-09-00-00", "x_alice_attempt_2030-01-01-00-00-00_02_made.ipynb"): nb("eve"),
+        blackboard("HW_1", "eve", "2026-11-30-09-00-00",
+                   "x_alice_attempt_2030-01-01-00-00-00_02_made.ipynb"): nb("eve"),
     })
     subs = by_key(discover(z, "fx1", STEMS))
     assert subs["blackboard:alice"].notebooks == {"02_made": nb("alice")} and subs["blackboard:alice"].problems == []
