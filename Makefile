@@ -32,7 +32,7 @@ export PYTHONHASHSEED := 0
 help:  ## list targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | sort
 
-setup: $(STAMP)  ## create .venv and install the kit with pinned dependencies
+setup: $(STAMP)  ## create .venv and install the kit with pinned dependencies (TORCH_INDEX= picks the torch build: see README)
 
 $(STAMP): requirements/pins.txt pyproject.toml arkit/pyproject.toml
 	@echo ">> creating $(VENV) and installing pinned dependencies (torch from $(or $(TORCH_INDEX),pip's configured index))"
