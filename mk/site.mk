@@ -4,7 +4,7 @@
 site: $(STAMP)  ## build the course site offline into course_site/_build/html (SITE_SHOW_SOLUTIONS=1 to include solutions)
 	$(PY) -m autograder.cli site $(SITE_ARGS)
 
-colab: $(STAMP)  ## Colab-ready solution notebooks into out/colab/ (COLAB_ARGS=--execute runs them under the ci profile)
+colab: $(STAMP)  ## Colab-ready solution notebooks into out/colab/ for a look (COLAB_ARGS=--execute runs them under the ci profile); `make publish` puts them where the badges point
 	$(PY) -m autograder.cli colab $(COLAB_ARGS)
 
 publish: $(STAMP)  ## the public student repository tree into out/publish/ (arkit, assignments, Colab solutions after their date); prints the git steps

@@ -60,7 +60,8 @@ exec "${{ARGRADE_PYTHON:-python3}}" -m autograder.grading.gs_run --assignment {a
   --results "${{ARGRADE_RESULTS:-/autograder/results/results.json}}" {questions}"$@"
 """
 
-_SKIP = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", ".pytest_cache")
+# build products (an in-tree wheel build leaves arkit/build/) never go into the bundle
+_SKIP = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", ".pytest_cache", "build", "dist")
 
 
 DATA_MODES = ("bundle", "download")

@@ -74,6 +74,7 @@ def test_hw1_bundle_installs_runtime_only_and_carries_its_data(hw1_zip):
     assert {"setup.sh", "run_autograder", "requirements/runtime.txt", "data/SHA256SUMS",
             "solutions/hw1/02_made.py", "autograder/grading/gs_run.py", "arkit/pyproject.toml"} <= names
     assert [n for n in names if n.startswith("requirements/")] == ["requirements/runtime.txt"]
+    assert not [n for n in names if n.startswith(("arkit/build/", "arkit/dist/")) or ".egg-info/" in n]
     assert {n for n in names if n.startswith("data/") and n.endswith(".gz")} == HW1_DATA
     setup = files["setup.sh"].decode()
     assert "requirements/runtime.txt" in setup and "pins.txt" not in setup
