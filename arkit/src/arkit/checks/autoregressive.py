@@ -20,7 +20,8 @@ import torch
 from arkit.checks import liveness as live_mod
 from arkit.checks.conv_fast import (analysed_pixel, analysed_vars, pixel_vars, plan_cuts,
                                    small_canvas_probe)
-from arkit.checks.dependency import gradient_dependency, perturbation_dependency
+from arkit.checks.dependency import (gradient_dependency, gradient_dependency_and_seen,
+                                    perturbation_dependency)
 from arkit.checks.orders import VarNamer, as_order, default_order, identity_order
 from arkit.checks.perturbation import cut_violations
 from arkit.checks.probe import ModelProbe
@@ -106,12 +107,12 @@ def check_autoregressive(model: Callable, input_shape: Sequence[int], order=None
     # 1. gradient dependencies (the rows analysed for liveness and the heatmap)
     pixel = analysed_pixel(var_shape) if is_image else None
     rows = analysed_vars(var_shape) if small is not None else torch.arange(num_vars)
-    dep, how = _dependency(probe, x, y, rows)
+    dep, how, seen = _dependency(probe, x, y, rows, with_seen=True)
     violations = _violations(dep, rows, rank)
     if small is not None and not violations:
         xs, ys = small.sample(num_inputs, seed + 1)
         small_rows = torch.arange(small.num_vars)
-        dep_small, _ = _dependency(small, xs, ys, small_rows)
+        dep_small, _, _ = _dependency(small, xs, ys, small_rows)
         small_order = default_order(small.var_shape)
         small_rank = live_mod.variable_ranks(small_order, small.var_shape, channels)
         bad = _violations(dep_small, small_rows, small_rank)
@@ -154,14 +155,14 @@ def check_autoregressive(model: Callable, input_shape: Sequence[int], order=None
         pairs = [(c.out, c.inp) for c in cut_bad if c.inp is not None]
         if is_image and small is not None and pairs:
             extra = pixel_vars(var_shape, namer.pixel(v.out)[1:])
-            more, _ = _dependency(probe, x, y, extra)         # gradient rows of that pixel
+            more, _, _ = _dependency(probe, x, y, extra)      # gradient rows of that pixel
             dep, rows = torch.cat([dep, more]), torch.cat([rows, extra])
         return _finish(name, False, msg, start, path, figure, dep, rows, var_shape, order,
                        pairs, pixel, hint="remove it so that every path is masked",
                        violations=pairs, cuts=len(cuts), forward_passes=passes)
 
     # 3. liveness, on what each output *sees* (any nonzero gradient)
-    seen = _seen(probe, x, y, rows, dep, how)
+    seen = dep if seen is None else (seen | dep)
     live = live_mod.analyse(seen, rows, rank, var_shape, analysed_vars(var_shape) if is_image else None,
                             raster=raster, channels=channels)
     if live.dead:
@@ -231,11 +232,19 @@ def _rank_cuts(steps, order, rank) -> list[int]:
     return sorted({int(rank[order[k]]) for k in steps})
 
 
-def _dependency(probe, x, y, rows):
-    dep = gradient_dependency(probe, x, y, rows)
-    if dep is not None:
-        return dep, "gradients"
-    return perturbation_dependency(probe, x, y, rows), "single-input perturbations"
+def _dependency(probe, x, y, rows, with_seen=False):
+    """(dep, how, seen): gradient dependencies at REL_TOL and (``with_seen``) at any nonzero
+    gradient; single-input perturbations when there is no gradient path (then seen = dep)."""
+    if with_seen:
+        both = gradient_dependency_and_seen(probe, x, y, rows)
+        if both is not None:
+            return both[0], "gradients", both[1]
+    else:
+        dep = gradient_dependency(probe, x, y, rows)
+        if dep is not None:
+            return dep, "gradients", None
+    dep = perturbation_dependency(probe, x, y, rows)
+    return dep, "single-input perturbations", dep
 
 
 def _seen(probe, x, y, rows, dep, how):

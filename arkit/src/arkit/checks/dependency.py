@@ -88,6 +88,19 @@ def gradient_dependency(probe: ModelProbe, x: torch.Tensor, y=None, rows=None,
     return dep
 
 
+def gradient_dependency_and_seen(probe: ModelProbe, x: torch.Tensor, y=None, rows=None, chunk: int = 64):
+    """``(dep, seen)`` from one set of backward passes: ``dep`` with :data:`REL_TOL` (the AR
+    verdict), ``seen`` with any nonzero gradient (liveness); ``None`` without a gradient path."""
+    rows = torch.arange(probe.num_vars) if rows is None else torch.as_tensor(rows).reshape(-1)
+    with eval_mode(probe.model):
+        fwd = differentiable_forward(probe, x, y)
+        both = None if fwd is None else _rows_from(fwd, rows, chunk, (REL_TOL, 0.0))
+        if both is None and probe.input_dtype.is_floating_point:
+            fwd = _embedding_forward(probe, x, y)
+            both = None if fwd is None else _rows_from(fwd, rows, chunk, (REL_TOL, 0.0))
+    return both
+
+
 def _rows_from(fwd, rows, chunk, rel_tol=REL_TOL):
     """Bool (R, D) from a differentiable forward, or None if no output has any gradient."""
     out, tensor, reduce = fwd
@@ -109,9 +122,12 @@ def _rows_from(fwd, rows, chunk, rel_tol=REL_TOL):
             return None
         mag = reduce(grads).detach().to("cpu", torch.float64)  # (n, B, D)
         scale = mag.amax(dim=(1, 2), keepdim=True).clamp_min(1e-300)
-        result.append((mag > rel_tol * scale).any(dim=1))
-    dep = torch.cat(result)
-    return dep if bool(dep.any()) else None
+        tols = rel_tol if isinstance(rel_tol, tuple) else (rel_tol,)
+        result.append([(mag > t * scale).any(dim=1) for t in tols])
+    out = [torch.cat([r[i] for r in result]) for i in range(len(result[0]))]
+    if not bool(out[-1].any()):
+        return None
+    return tuple(out) if isinstance(rel_tol, tuple) else out[0]
 
 
 def perturbation_dependency(probe: ModelProbe, x: torch.Tensor, y=None, rows=None,
