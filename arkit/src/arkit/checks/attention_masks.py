@@ -116,7 +116,7 @@ def check_causal_attention_mask(mask_fn: Callable[[int], torch.Tensor], conventi
     """Pass iff ``mask_fn(n)`` follows the contract (module docstring) for every n in ``sizes``,
     and applying it to random scores gives finite attention rows with weight exactly 0 on every
     blocked key."""
-    for n in sizes:
+    for n in sorted(sizes, reverse=True):  # the largest size shows the most (inverted, transposed)
         try:
             mask = mask_fn(n)
         except Exception as exc:  # noqa: BLE001
