@@ -31,8 +31,9 @@ def render(assignment: str, notebook: str, notebooks: list[str], submit_to: str 
         "## How to submit",
         "",
         f"1. **Run the public tests.** Run every cell from the top (Jupyter: *Kernel, Restart & Run All*; "
-        "Colab: *Runtime, Run all*). A test cell that finishes silently passed; a failing one stops with a "
-        "message that says what is wrong and where. Passing them is necessary, not sufficient.",
+        "Colab: *Runtime, Run all*). A test cell that runs without an error passed; a failing one stops "
+        "with an `AssertionError` that says what is wrong and where. Passing them is necessary, not "
+        "sufficient: the autograder checks more (below).",
         f"2. **Save the file** as `{notebook}` (Colab: *File, Download, Download .ipynb*). Do not delete, "
         "copy or reorder cells, and keep the names and signatures of the functions and classes you were "
         "asked to write.",

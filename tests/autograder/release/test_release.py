@@ -104,3 +104,15 @@ def test_walkthrough_in_a_moved_course_folder(fixture_sources):
         assert page.is_file() and "fx_add_test" in page.read_text()
     rows = {r["student_id"]: float(r["score"]) for r in csv.DictReader((course / "grades.csv").open())}
     assert rows == {"solution": 3.0, "blank": 0.0, "tampered": 3.0}
+
+
+def test_every_hw1_source_has_one_how_to_submit_cell():
+    """Does every hw1 notebook source mark exactly one place for the How-to-submit section?"""
+    from autograder.paths import solution_sources
+    from autograder.release.how_to_submit import is_submit_cell
+    from autograder.release.notebooks import read_source
+
+    sources = solution_sources("hw1")
+    assert sources
+    counts = {src.name: sum(map(is_submit_cell, read_source(src).cells)) for src in sources}
+    assert counts == {src.name: 1 for src in sources}
