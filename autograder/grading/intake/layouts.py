@@ -12,6 +12,7 @@ nbgrader       ``submitted/<student>/<assignment>/<file>``                 ``nbg
 gradescope     ``[<export>/]submission_metadata.yml`` +                    ``gradescope:<id>``
                ``[<export>/]submission_<id>/<file>``
 moodle         ``<Full Name>_<participant id>_assignsubmission_file_/...``  ``moodle:<participant id>``
+               (or the same prefix on each file, without folders)
 canvas         ``<name>[_LATE]_<user id>_<submission id>_<file>``          ``canvas:<user id>``
 blackboard     ``<Assignment>_<username>_attempt_<YYYY-MM-DD-hh-mm-ss>_<file>``  ``blackboard:<username>``
 folder         ``<student>/.../<file>`` (any other top folder)             ``folder:<student>``
@@ -27,11 +28,14 @@ from typing import Iterable
 from .entries import Entry
 from .naming import is_notebook, match_name, notebook_base, split_attempt
 
-CANVAS = re.compile(r"^(?P<name>[^_]*?)(?P<late>_LATE)?_(?P<uid>[1-9]\d*)_(?P<sub>[1-9]\d*)_(?P<file>.+)$")
+CANVAS = re.compile(r"^(?P<name>[^_]*?)(?P<late>_(?:LATE|late))?_(?P<uid>[1-9]\d*)_(?P<sub>[1-9]\d*)_(?P<file>.+)$")
 # Where a student controls part of a name, the LMS's part is read from the side the student cannot reach:
 # Moodle's participant id is the *last* number before the suffix (the full name is the student's profile),
 # Blackboard's username the *first* "_<user>_attempt_<time>" (the file name after it is the student's).
 MOODLE = re.compile(r"^(?P<who>.+)_(?P<pid>\d+)_assignsubmission_[a-z]+_?$")
+# Moodle without folders: "<Full Name>_<pid>_assignsubmission_file_<file>"; both ends are the student's, so
+# it is read only when the marker occurs exactly once (otherwise the file falls back to the flat layout).
+MOODLE_FILE_MARK = re.compile(r"_(?P<pid>\d+)_assignsubmission_[a-z]+_")
 BLACKBOARD = re.compile(r"^(?P<assign>.+?)_(?P<user>[^_]+)_attempt_"
                         r"(?P<when>\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2})(?:_(?P<file>.+))?$")
 GRADESCOPE_DIR = re.compile(r"^submission_(?P<id>\d+)$")
@@ -135,6 +139,10 @@ def _by_first_component(parts: tuple[str, ...], stems: list[str]) -> Owner:
         if m:
             return Owner(f"gradescope:{m.group('id')}", top, "", "gradescope", parts[-1])
         return Owner(f"folder:{top}", top, top, "folder", parts[-1])
+    marks = list(MOODLE_FILE_MARK.finditer(top))
+    if len(marks) == 1 and marks[0].start() > 0 and marks[0].end() < len(top):
+        who, pid = top[: marks[0].start()].strip(), marks[0].group("pid")
+        return Owner(f"moodle:{pid}", f"{who}_{pid}", who, "moodle", top[marks[0].end():])
     m = CANVAS.match(top)
     if m:
         uid, name = m.group("uid"), m.group("name")

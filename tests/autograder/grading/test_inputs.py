@@ -334,3 +334,16 @@ def test_map_accepts_the_path_as_the_instructor_sees_it(tmp_path):
                      str(tmp_path / "course" / "submitted" / "bo" / "fx1" / "final.ipynb")):
         (bo,) = discover(tmp_path / "course", "fx1", STEMS, mapping={spelling: "02_made"})
         assert bo.notebooks == {"02_made": nb("bo")}, spelling
+
+
+def test_moodle_without_folders(tmp_path):
+    """Moodle's "download without folders": the prefix is on each file; a name that carries the marker
+    twice (a profile name or file name made to look like another student's) is nobody's Moodle file."""
+    z = make_zip(tmp_path / "moodle.zip", {
+        "Alice Ng_8_assignsubmission_file_02_made (1).ipynb": nb("alice"),
+        "Alice Ng_8_assignsubmission_file_02_made.ipynb": nb("alice old"),
+        "Eve_7_assignsubmission_file_Alice Ng_8_assignsubmission_file_01_basics.ipynb": nb("eve"),
+    })
+    subs = by_key(discover(z, "fx1", STEMS))
+    assert subs["moodle:8"].notebooks == {"02_made": nb("alice")} and kinds(subs["moodle:8"]) == ["older_attempt"]
+    assert "moodle:7" not in subs and all(k == "moodle:8" or k.startswith("flat:") for k in subs)
