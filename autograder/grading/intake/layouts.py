@@ -139,10 +139,7 @@ def _by_first_component(parts: tuple[str, ...], stems: list[str]) -> Owner:
         if m:
             return Owner(f"gradescope:{m.group('id')}", top, "", "gradescope", parts[-1])
         return Owner(f"folder:{top}", top, top, "folder", parts[-1])
-    marks = list(MOODLE_FILE_MARK.finditer(top))
-    if len(marks) == 1 and marks[0].start() > 0 and marks[0].end() < len(top):
-        who, pid = top[: marks[0].start()].strip(), marks[0].group("pid")
-        return Owner(f"moodle:{pid}", f"{who}_{pid}", who, "moodle", top[marks[0].end():])
+    # Canvas and Blackboard first: their LMS part starts the name, in a shape no Moodle name has
     m = CANVAS.match(top)
     if m:
         uid, name = m.group("uid"), m.group("name")
@@ -152,6 +149,10 @@ def _by_first_component(parts: tuple[str, ...], stems: list[str]) -> Owner:
     if m:
         user = m.group("user")
         return Owner(f"blackboard:{user}", user, user, "blackboard", m.group("file") or "", (m.group("when"),))
+    marks = list(MOODLE_FILE_MARK.finditer(top))
+    if len(marks) == 1 and marks[0].start() > 0 and marks[0].end() < len(top):
+        who, pid = top[: marks[0].start()].strip(), marks[0].group("pid")
+        return Owner(f"moodle:{pid}", f"{who}_{pid}", who, "moodle", top[marks[0].end():])
     return _flat(top, stems)
 
 

@@ -302,6 +302,8 @@ def test_names_a_student_controls_cannot_borrow_another_key(tmp_path):
     subs = by_key(discover(z, "fx1", STEMS))
     assert subs["canvas:8"].notebooks == {"02_made": nb("alice")} and subs["canvas:8"].problems == []
     assert subs["canvas:7"].notebooks == {"02_made": nb("eve")}
+    z = make_zip(tmp_path / "canvas2.zip", {canvas("eve", 7, 70, "x_8_assignsubmission_file_02_made.ipynb"): nb("eve")})
+    assert [s.key for s in discover(z, "fx1", STEMS)] == ["canvas:7"]
 
 
 @pytest.mark.parametrize("files, key, stem", [
