@@ -49,7 +49,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--gradebook", type=Path, default=None, help="nbgrader gradebook.db to update")
     p.add_argument("--no-gradebook", action="store_true", help="do not write an nbgrader gradebook")
     p.add_argument("--force", action="store_true", help="regrade even unchanged submissions")
-    p.add_argument("--cell-timeout", type=float, default=None, help="wall seconds per notebook cell")
+    p.add_argument("--cell-timeout", type=float, default=None,
+                   help="wall-clock seconds per notebook cell (outer bound; default 3x the CPU limit)")
+    p.add_argument("--cell-cpu", type=float, default=None,
+                   help="CPU seconds per notebook cell and allowed thread (default from the profile)")
     p.add_argument("--notebook-timeout", type=float, default=None, help="wall seconds per notebook")
     p.add_argument("--memory-mb", type=int, default=None, help="address-space limit per sandbox (MiB)")
     p.add_argument("--only-solution-cells", action="store_true",
@@ -110,7 +113,7 @@ def config_from_args(args: argparse.Namespace):
     profile = args.profile or active_profile()
     limits = pipeline.PROFILE_LIMITS[profile]
     changes = {"cell_timeout_s": args.cell_timeout, "notebook_timeout_s": args.notebook_timeout,
-               "memory_mb": args.memory_mb}
+               "memory_mb": args.memory_mb, "cell_cpu_s": args.cell_cpu}
     import dataclasses
 
     limits = dataclasses.replace(limits, **{k: v for k, v in changes.items() if v is not None},

@@ -171,9 +171,10 @@ def attribute_cell_errors(result: StudentResult, report: runner.NotebookReport) 
     """Say whose problem a failure is when a cell above the question failed.
 
     Only the first failed cell above a failed question counts (later failures are usually its
-    consequences). If it is a *locked* (instructor) cell whose traceback does not pass through
-    code the student wrote, the question is a ``grader_error`` quoting it (never the student's
-    fault). Otherwise, when the question lacks an object, "the notebook did not provide X" is
+    consequences). If it is a *locked* (instructor) cell that failed for an environment reason
+    (missing data or package, see ``runner.ENVIRONMENT_ERRORS``) and not through code the student
+    wrote, the question is a ``grader_error`` quoting it (never the student's fault). Otherwise,
+    when the question lacks an object, "the notebook did not provide X" is
     replaced by that cell's error.
     """
     from .hints import explain_cascade
@@ -186,11 +187,10 @@ def attribute_cell_errors(result: StudentResult, report: runner.NotebookReport) 
         if not above:
             continue
         first = above[0]  # later failures are often consequences of the first one
-        if first.graders_problem:
+        if first.graders_problem:  # points already earned are kept; the instructor regrades
             qr.status = GRADER_ERROR
-            qr.message = ("not graded because a locked cell of the grader's copy failed (not your fault; the "
-                          f"instructor will regrade): {first.message}")
-            qr.points, qr.passed = 0.0, False
+            qr.message = ("could not be graded properly because a locked cell of the grader's copy failed (not "
+                          f"your fault; the instructor will regrade): {first.message}")
         elif explain_cascade(qr, first.message):
             pass  # a stub above (blank notebook): "not implemented yet", status not_implemented
         elif qr.details.get("cause") == "missing":

@@ -27,10 +27,16 @@ from .student_result import StudentResult
 GRADING_DIR = Path(__file__).resolve().parent
 REPO_ROOT = GRADING_DIR.parents[1]
 
+# CPU-time limits are what is meant (they survive a loaded machine): per cell ``cell_cpu_s`` (per
+# allowed thread) and per notebook process ``cpu_s`` (RLIMIT_CPU); wall-clock limits are a
+# generous outer bound (3x) for cells that wait instead of computing.
 PROFILE_LIMITS = {
-    "ci": Limits(memory_mb=4096, cpu_s=1800, cell_timeout_s=300, call_timeout_s=60, notebook_timeout_s=1200),
-    "cpu": Limits(memory_mb=8192, cpu_s=7200, cell_timeout_s=1200, call_timeout_s=120, notebook_timeout_s=3600),
-    "gpu": Limits(memory_mb=None, cpu_s=7200, cell_timeout_s=1800, call_timeout_s=120, notebook_timeout_s=7200),
+    "ci": Limits(memory_mb=4096, cpu_s=1800, cell_cpu_s=300, cell_timeout_s=900, call_timeout_s=60,
+                 notebook_timeout_s=3600),
+    "cpu": Limits(memory_mb=8192, cpu_s=7200, cell_cpu_s=1200, cell_timeout_s=3600, call_timeout_s=120,
+                  notebook_timeout_s=10800),
+    "gpu": Limits(memory_mb=None, cpu_s=7200, cell_cpu_s=1800, cell_timeout_s=5400, call_timeout_s=120,
+                  notebook_timeout_s=21600),
 }
 
 

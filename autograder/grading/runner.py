@@ -15,6 +15,7 @@ from arkit.checks.result import CheckResult
 from autograder.assignments import base
 
 from . import merge
+from .cpu_watch import CpuWatch
 from .proxies import Budget, make_proxies
 from .sandbox import Limits, Sandbox, SandboxError
 
@@ -52,10 +53,23 @@ class CellError:
     grade_id: str
     message: str
     through_student_code: bool = False  # the traceback passes through a cell the student wrote
+    exc_type: str = ""  # exception class name reported for the cell ("" when the process died)
 
     @property
     def graders_problem(self) -> bool:
-        return self.origin == "instructor" and not self.through_student_code
+        """A locked cell failed for a reason of the grader's environment (missing data, packages,
+        permissions), not through code the student wrote. A NameError or TypeError in a locked cell
+        means the student's cells did not define what it uses: the student's problem."""
+        return (self.origin == "instructor" and not self.through_student_code
+                and self.exc_type in ENVIRONMENT_ERRORS)
+
+
+# Exceptions of a locked cell that mean the grader's environment is broken (the reference
+# solution would fail the same way).
+ENVIRONMENT_ERRORS = frozenset({
+    "FileNotFoundError", "DataNotFoundError", "DataError", "DataChecksumError", "DataFormatError",
+    "SplitNotAvailableError", "ModuleNotFoundError", "ImportError", "PermissionError", "OSError",
+    "ConnectionError", "URLError", "CalibrationMissing"})
 
 
 @dataclass
@@ -127,6 +141,8 @@ class NotebookRun:
         self.skip: set[int] = set()
         self.errors: dict[int, str] = {}
         self.tracebacks: dict[int, str] = {}
+        self.exc_types: dict[int, str] = {}
+        self.watch: CpuWatch | None = None
         self.cells = {c.index: c for c in merged.cells}
         self.sandbox: Sandbox | None = None
         self.restarts = 0
@@ -150,19 +166,53 @@ class NotebookRun:
                     left = deadline - time.monotonic()
                     if left <= 1:
                         self.errors.setdefault(cell.index, f"{self._label(cell)}: not run, the notebook's "
-                                               f"time limit ({self.limits.notebook_timeout_s:.0f} s) was used up")
+                                               f"wall-clock limit ({self.limits.notebook_timeout_s:.0f} s) was "
+                                               "used up")
                         continue
-                    reply = self.sandbox.run_cell(cell.source, cell.index, min(self.limits.cell_timeout_s, left))
+                    wall = min(self.limits.cell_timeout_s, left)
+                    self.watch = CpuWatch(self.sandbox.proc.pid, self.cell_cpu_budget())
+                    with self.watch:
+                        reply = self.sandbox.run_cell(cell.source, cell.index, wall)
                     if not reply.get("ok"):
-                        self.errors.setdefault(cell.index, f"{self._label(cell)} raised {reply.get('error', '?')}")
+                        self.errors.setdefault(cell.index, self._failure(cell, str(reply.get("error", "?")), wall))
                         self.tracebacks.setdefault(cell.index, str(reply.get("traceback", ""))[-4000:])
+                        self.exc_types.setdefault(cell.index, str(reply.get("error", "")).split(":", 1)[0].strip())
                 return
             except SandboxError as exc:
-                self.errors[cell.index] = f"{self._label(cell)}: {exc}"
+                self.errors[cell.index] = self._death(cell, str(exc))
                 self.skip.add(cell.index)
                 self.restarts += 1
                 if self.restarts > MAX_RESTARTS:
                     raise
+
+    def cell_cpu_budget(self) -> float | None:
+        """CPU seconds one cell may use: ``cell_cpu_s`` per allowed thread (None: not enforced)."""
+        if self.limits.cell_cpu_s is None:
+            return None
+        return float(self.limits.cell_cpu_s) * max(1, int(self.limits.threads))
+
+    def _failure(self, cell: merge.Cell, error: str, wall: float) -> str:
+        """A cell's error in the student's terms; a timeout says which limit it hit."""
+        if error.startswith("CellTimeout"):
+            cpu = self.cell_cpu_budget()
+            also = f"; its CPU-time limit is {cpu:.0f} s" if cpu else ""
+            return (f"{self._label(cell)} was stopped: it ran longer than the wall-clock limit of {wall:.0f} s "
+                    f"(a generous outer bound{also}); is it waiting or looping forever?")
+        return f"{self._label(cell)} raised {error}"
+
+    def _death(self, cell: merge.Cell, reason: str) -> str:
+        """Why the sandbox died during ``cell``, naming the limit that was hit."""
+        watch = self.watch
+        if watch is not None and watch.hit:
+            return (f"{self._label(cell)} was stopped after {watch.used_s:.0f} s of CPU time: the cell's CPU-time "
+                    f"limit is {self.cell_cpu_budget():.0f} s (time spent waiting does not count); train for fewer "
+                    "steps or a smaller model")
+        if "SIGXCPU" in reason:
+            return (f"{self._label(cell)}: {reason}; the notebook process used its whole CPU-time limit "
+                    f"({self.limits.cpu_s} s for all cells)")
+        if "no answer within" in reason:
+            return f"{self._label(cell)}: {reason} (the cell's wall-clock limit)"
+        return f"{self._label(cell)}: {reason}"
 
     def failed_cells(self) -> list[CellError]:
         """The cells that failed, in order (see :class:`CellError`)."""
@@ -173,7 +223,7 @@ class NotebookRun:
                 continue
             frames = {int(m) for m in re.findall(r'File "<cell (\d+)>"', self.tracebacks.get(i, ""))}
             out.append(CellError(i, self.cells[i].origin, self.cells[i].grade_id, self.errors[i],
-                                 bool(frames & student)))
+                                 bool(frames & student), self.exc_types.get(i, "")))
         return out
 
     def close(self) -> None:

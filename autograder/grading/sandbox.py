@@ -47,7 +47,9 @@ class Limits:
     Attributes:
         memory_mb: address-space limit (RLIMIT_AS) in MiB; None = none (GPU runs).
         cpu_s: CPU seconds for the whole child (RLIMIT_CPU).
-        cell_timeout_s: wall seconds per notebook cell.
+        cell_timeout_s: wall seconds per notebook cell (a generous outer bound).
+        cell_cpu_s: CPU seconds per notebook cell per allowed thread (measured by the parent,
+            see :mod:`~autograder.grading.cpu_watch`); None = not enforced.
         call_timeout_s: wall seconds per forwarded call.
         notebook_timeout_s: wall seconds for all cells of one notebook.
         nproc: processes+threads of the sandbox uid (RLIMIT_NPROC).
@@ -59,6 +61,7 @@ class Limits:
     memory_mb: int | None = 4096
     cpu_s: int = 1800
     cell_timeout_s: float = 600.0
+    cell_cpu_s: float | None = None
     call_timeout_s: float = 60.0
     notebook_timeout_s: float = 1800.0
     nproc: int = 64

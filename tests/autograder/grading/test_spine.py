@@ -179,3 +179,20 @@ def test_locked_cell_failing_inside_student_code_is_the_students_problem(tmp_pat
     res = grade_student(_sub("erin", student_notebook(replace={"fx_model": broken})), _spec(src))
     q = res.questions["fx_model_test"]
     assert q.status == "error" and "bad shapes in my model" in q.message and "not your fault" not in q.message
+
+
+def test_cpu_time_limit_is_named_and_wall_time_is_only_an_outer_bound():
+    """A cell that computes past its CPU budget is stopped and the feedback names the CPU-time limit
+    (not the wall clock, which stays a generous bound); the other questions keep their points."""
+    import dataclasses
+
+    from autograder.grading.grade_student import grade_student
+
+    spec = _spec()
+    spec = dataclasses.replace(spec, limits=dataclasses.replace(spec.limits, cell_cpu_s=2, threads=1,
+                                                                cell_timeout_s=600))
+    busy = "def square(x):\n    return x * x\nwhile True:\n    pass\n"
+    res = grade_student(_sub("fay", student_notebook(replace={"fx_square": busy})), spec)
+    errors = " ".join(res.cell_errors.get("01_basics", []))
+    assert "CPU time" in errors and "CPU-time limit is 2 s" in errors and "wall-clock" not in errors, errors
+    assert res.questions["fx_mask_test"].passed and res.questions["fx_model_test"].passed
