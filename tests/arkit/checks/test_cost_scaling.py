@@ -29,6 +29,11 @@ def wavenet_sampler(kind):
                 m(torch.zeros(B, n))
                 return m.step(x_prev, t, cache)
             return sample_fast(step, uniforms(n))
+        if kind == "step_that_recomputes":         # the step contract, but the cache is the prefix
+            def step(x_prev, t, prefix):      # prefix: x_0..x_{t-1}; position t reads x_{t-1}
+                prefix = torch.zeros(B, 0) if prefix is None else torch.cat([prefix, x_prev[:, None].float()], 1)
+                return m(torch.cat([prefix, torch.zeros(B, 1)], 1))[:, -1], prefix
+            return sample_fast(step, uniforms(n))
         return sample_naive(m, uniforms(n))
     return sampler
 
@@ -87,6 +92,8 @@ WRONG = {  # name -> (sampler, sizes, expect, phrase in the message)
     "wavenet_naive_prefix": (wavenet_sampler("naive"), (16, 64), "constant", "recomputes"),
     "cache_kept_but_full_network_each_step": (wavenet_sampler("fast_but_runs_full_network"), (16, 64),
                                               "constant", "recomputes"),
+    "step_fn_that_recomputes_the_prefix": (wavenet_sampler("step_that_recomputes"), (16, 64), "constant",
+                                           "recomputes"),
     "attention_naive_prefix": (attention_sampler("naive"), (16, 96), "linear", "recomputes"),
     "size_ignored": (lambda n: torch.zeros(B, 16), (16, 64), "constant", "must grow"),
     "numpy_work_is_invisible": (lambda n: torch.as_tensor(np.cumsum(np.ones((B, n)), 1)), (16, 64),
