@@ -32,12 +32,12 @@ def _close(s: torch.Tensor, g: torch.Tensor, rtol: float, atol: float) -> bool:
 def _one_vector(s: torch.Tensor, g: torch.Tensor, rtol, atol) -> str:
     """What a single (P,) vector (or the same vector in every row) looks like."""
     b = g.shape[0]
-    for sign, sign_txt in ((1, ""), (-1, " of the loss (-log p: wrong sign too)")):
+    whole = "one gradient for the whole batch, not one per example"
+    for sign, of in ((1, "log p"), (-1, "the loss (-log p: wrong sign too)")):
         if _close(s, sign * g.sum(0), rtol, atol):
-            return f"the batch-summed gradient{sign_txt}: one gradient for the whole batch, not one per example"
+            return f"the batch-summed gradient of {of}: {whole}"
         if _close(s, sign * g.mean(0), rtol, atol):
-            return (f"the gradient of the loss averaged over the batch{sign_txt}: one gradient "
-                    f"divided by B = {b}, not one per example")
+            return f"the gradient of {of} averaged over the batch (divided by B = {b}): {whole}"
     return "one vector for the whole batch, not one gradient per example"
 
 
