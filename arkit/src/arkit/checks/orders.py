@@ -102,5 +102,5 @@ class VarNamer:
         """``"output pixel (3,5) channel G depends on input pixel (3,5) channel B"``."""
         what = "input " if self.is_image else ""
         if int(out) == int(inp):
-            return f"output {self.name(out)} depends on itself ({what}{self.name(inp)})"
+            return f"output {self.name(out)} depends on itself (on its own input)"
         return f"output {self.name(out)} depends on {what}{self.name(inp)}"
