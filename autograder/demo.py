@@ -16,6 +16,7 @@ import textwrap
 import time
 from pathlib import Path
 
+from autograder.cli_args import add_assignment, resolve_assignment
 from autograder.paths import OUT_DIR, SOLUTIONS_DIR
 
 
@@ -52,11 +53,12 @@ def _score_table(rows: dict, students: dict[str, str]) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="autograder demo", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--assignment", default="hw1")
+    add_assignment(parser, default="hw1")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--profile", default="ci", choices=("ci", "cpu", "gpu"))
     parser.add_argument("--out", type=Path, default=OUT_DIR / "examples")
     args = parser.parse_args(argv)
+    resolve_assignment(parser, args, default="hw1")
     start = time.perf_counter()
 
     print("== 1. datasets (train/valid; the held-out split is the grader's)")

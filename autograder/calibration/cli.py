@@ -2,9 +2,9 @@
 
 Examples::
 
-    autograder calibrate --assignment hw1 --profile ci --seeds 0 1 2
-    autograder calibrate --assignment hw1 --profile ci --seeds 0 1 2 --only made_mnist_test
-    autograder calibrate --assignment hw1 --profile cpu --seeds 0 1 \\
+    autograder calibrate hw1 --profile ci --seeds 0 1 2
+    autograder calibrate hw1 --profile ci --seeds 0 1 2 --only made_mnist_test
+    autograder calibrate hw1 --profile cpu --seeds 0 1 \\
         --notebook solutions/hw1/02_made.py --notebook solutions/hw1/03_pixelcnn.py
 
 Without ``--notebook`` it runs the measurement functions registered with
@@ -21,11 +21,12 @@ import sys
 
 from arkit.units import format_nll
 from autograder.calibration import runner, store
+from autograder.cli_args import add_assignment, resolve_assignment
 
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="autograder calibrate", description=__doc__.split("\n\n")[0])
-    p.add_argument("--assignment", required=True, help="e.g. hw1")
+    add_assignment(p)
     p.add_argument("--profile", required=True, choices=store.PROFILES)
     p.add_argument("--seeds", type=int, nargs="+", required=True)
     p.add_argument("--only", nargs="+", default=None, metavar="QUESTION", help="calibrate only these questions")
@@ -42,7 +43,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    resolve_assignment(parser, args)
     notebooks = args.notebook
     if not notebooks:
         try:

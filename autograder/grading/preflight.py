@@ -57,7 +57,7 @@ def preflight(spec: GradeSpec, thresholds: bool = True, load_data: bool = True) 
                 if spec.profile not in cal.get(qid, {}).get(ds, {}):
                     problems.append(f"no threshold for {qid} on {ds} under the {spec.profile} profile in "
                                     f"autograder/calibration/{spec.assignment}.json: run `autograder calibrate "
-                                    f"--assignment {spec.assignment} --profile {spec.profile}` first")
+                                    f"{spec.assignment} --profile {spec.profile}` first")
     all_ds = sorted(set().union(*needs.values())) if needs else []
     if load_data:
         problems += _check_data(all_ds)

@@ -1,6 +1,6 @@
 """``autograder release``: build the student version of an assignment.
 
-    autograder release [--assignment hw1] [--course-dir out/nbgrader] [--check]
+    autograder release [hw1] [--course-dir out/nbgrader] [--check]
 
 Without ``--check``: writes ``assignments/<assignment>/*.ipynb``.
 With ``--check``: rebuilds in a temporary folder and exits 1 if the committed
@@ -11,16 +11,18 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from autograder.cli_args import add_assignment, resolve_assignment
 from autograder.paths import NBGRADER_COURSE_DIR
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="autograder release", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--assignment", default="hw1")
+    add_assignment(parser, default="hw1")
     parser.add_argument("--course-dir", type=Path, default=NBGRADER_COURSE_DIR)
     parser.add_argument("--check", action="store_true", help="only report drift; exit 1 if any")
     args = parser.parse_args(argv)
+    resolve_assignment(parser, args, default="hw1")
     from autograder.release.drift import check_drift, release
 
     if args.check:

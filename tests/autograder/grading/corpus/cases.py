@@ -35,20 +35,20 @@ CASES = [
              b'"metadata": {}, "nbformat": 4, "nbformat_minor": 5}'),
     case("deleted_solution", {"fx_square_test": "not implemented"}, drop=("fx_square",),
          note="solution cell 'fx_square' is missing"),
-    case("exception_in_cell", {"fx_square_test": "did not provide square"},
+    case("exception_in_cell", {"fx_square_test": "square was not available because an earlier cell failed"},
          replace={"fx_square": "raise RuntimeError('boom')\n"}, note="runtimeerror: boom"),
-    case("infinite_loop", {"fx_square_test": "did not provide square"},
-         replace={"fx_square": "while True:\n    pass\n"}, note="celltimeout"),
-    case("infinite_loop_ignoring_alarm", {"fx_square_test": "did not provide square"},
+    case("infinite_loop", {"fx_square_test": "square was not available because an earlier cell failed"},
+         replace={"fx_square": "while True:\n    pass\n"}, note="wall-clock limit of 10 s"),
+    case("infinite_loop_ignoring_alarm", {"fx_square_test": "square was not available because an earlier cell failed"},
          replace={"fx_square": "import signal\nsignal.signal(signal.SIGALRM, signal.SIG_IGN)\nwhile True:\n    pass\n"},
          note="was killed"),
     case("memory_hog", {"fx_square_test": "memoryerror"},
          replace={"fx_square": "def square(x):\n    hog = [bytearray(1 << 30) for _ in range(64)]\n    return x * x\n"}),
-    case("fork_bomb", {"fx_square_test": "did not provide square"},
+    case("fork_bomb", {"fx_square_test": "square was not available because an earlier cell failed"},
          replace={"fx_square": "import os, time\nfor _ in range(1000):\n    if os.fork() == 0:\n"
                                "        time.sleep(120)\n        os._exit(0)\n"},
          note="blockingioerror"),
-    case("os_exit", {"fx_square_test": "did not provide square"},
+    case("os_exit", {"fx_square_test": "square was not available because an earlier cell failed"},
          replace={"fx_square": "import os\nos._exit(0)\n"}, note="exited"),
     # attacks on different questions share one notebook (fewer sandbox runs, same coverage)
     case("nan_shape_peek", {"fx_square_test": "nan", "fx_mask_test": "shape", "fx_model_test": "not autoregressive"},
@@ -58,7 +58,7 @@ CASES = [
     case("inf_nondeterministic", {"fx_square_test": "nan or inf", "fx_model_test": "not deterministic"},
          replace={"fx_square": "def square(x):\n    return x * float('inf')\n",
                   "fx_model": "import torch\ndef ar_logits(x):\n    return torch.randn(x.shape) * 0.1\n"}),
-    case("numpy_and_renamed", {"fx_square_test": "ndarray", "fx_mask_test": "did not provide causal_mask"},
+    case("numpy_and_renamed", {"fx_square_test": "ndarray", "fx_mask_test": "causal_mask was not available"},
          replace={"fx_square": "def square(x):\n    return (x * x).numpy()\n",
                   "fx_mask": "def causal_mask_v2(D):\n    import torch\n    return torch.tril(torch.ones(D, D), -1)\n"}),
     case("huge_output", {},
@@ -72,7 +72,7 @@ CASES = [
                                "import arkit.checks.result as r\nr.CheckResult.ok = r.CheckResult.fail\n"
                                "def square(x):\n    return torch.zeros_like(x)\n"}),
     case("always_equal", {"fx_square_test": "cannot be sent"}, replace={"fx_square": ALWAYS_EQUAL}),
-    case("fake_results_json", {"fx_square_test": "did not provide square"},
+    case("fake_results_json", {"fx_square_test": "square was not available because an earlier cell failed"},
          replace={"fx_square": "import json, os\nfake = {'score': 1000, 'tests': []}\n"
                                "for p in ['results.json', '{out}/results.json', '{out}/fake_results_json/results.json',"
                                " '/autograder/results/results.json']:\n"
