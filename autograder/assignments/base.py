@@ -122,10 +122,13 @@ def grade_question(question: Question, objects: Mapping[str, Any], ctx: GradingC
     declared = [n for spec in question.param_fns for n in spec.names]
     missing = list(dict.fromkeys(n for n in (*question.needs, *declared) if n not in objects))
     if missing:
+        them = "it" if len(missing) == 1 else "them"
         return CheckResult.fail(
             question.id,
-            f"the notebook did not provide {', '.join(missing)}: run every cell above, "
-            "and do not rename or delete the functions you were asked to write",
+            f"the notebook did not provide {', '.join(missing)}: the cells above that create {them} did "
+            "not run to the end (is a function above still a stub?), or were changed",
+            hint="run every cell above in order, and do not rename or delete the functions you were asked "
+                 "to write",
             cause="missing", missing=missing,
         )
     if question.param_fns:

@@ -103,8 +103,14 @@ def explain_cascade(q: QuestionResult, first_error: str) -> bool:
         return False
     if cause not in ("missing", "exception") and not _CASCADE.search(q.message):
         return False
-    what = ", ".join(q.details.get("missing") or []) or "this question"
+    names = list(q.details.get("missing") or [])
     q.status = NOT_IMPLEMENTED
-    q.message = (f"not implemented yet: {what} needs a function above that still raises "
-                 f"NotImplementedError ({clean_error(first_error)})")
+    if names:
+        verb = "was" if len(names) == 1 else "were"
+        q.message = (f"not implemented yet: {', '.join(names)} {verb} not created because "
+                     f"{clean_error(first_error)} (a function it uses is still a stub)")
+    else:
+        q.message = (f"not implemented yet: {clean_error(first_error)} (a function this question uses "
+                     "is still a stub)")
+    q.hint = ""  # the cause is the stub: implement it
     return True
