@@ -48,8 +48,8 @@ class FixItem:
 def fix_first(result: StudentResult, limit: int = 3) -> list[FixItem]:
     """The questions that lost most points, most first (ties: page order), at most ``limit``.
 
-    A notebook that was not submitted is one entry (its questions' points together), not one
-    entry per question. Questions held for instructor review only are not listed.
+    Notebooks that were not submitted are one entry together (listed first when they cost most),
+    and do not count against ``limit``: the questions that were graded still get their places.
     """
     items: list[tuple[float, int, FixItem]] = []
     missing: dict[str, float] = {}
@@ -62,12 +62,16 @@ def fix_first(result: StudentResult, limit: int = 3) -> list[FixItem]:
             continue
         items.append((lost, pos, FixItem(q.title or q.id, lost, shorten(q.message, 140), anchor(q.id),
                                          q.max_points)))
-    n = len(result.questions)
-    for i, (stem, lost) in enumerate(missing.items()):
-        items.append((lost, n + i, FixItem(f"notebook {stem}", lost, f"{stem}.ipynb was not submitted",
-                                           anchor(stem), lost)))
     items.sort(key=lambda t: (-t[0], t[1]))
-    return [it for _, _, it in items[:limit]]
+    out = [it for _, _, it in items[:limit]]
+    if missing:
+        lost = round(sum(missing.values()), 4)
+        names = ", ".join(f"{stem}.ipynb" for stem in missing)
+        title = f"notebook {next(iter(missing))}" if len(missing) == 1 else f"{len(missing)} notebooks"
+        entry = FixItem(title, lost, f"not submitted: {names}", anchor(next(iter(missing))), lost)
+        at = next((i for i, it in enumerate(out) if it.lost < lost), len(out))
+        out.insert(at, entry)
+    return out
 
 
 def anchor(key: str) -> str:

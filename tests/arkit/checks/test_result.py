@@ -83,7 +83,7 @@ def test_combine_single_failure_is_not_prefixed():
 def test_combine_drops_repeated_messages():
     same = [CheckResult.fail(f"q.dtype{i}", "NotImplementedError") for i in range(3)]
     out = combine("q", same)
-    assert out.message.count("NotImplementedError") == 3  # labels differ, so each line names its part
+    assert out.message.count("NotImplementedError") == 1 and "same cause in dtype1, dtype2" in out.message
     out = combine("q", [CheckResult.fail("q.x", "NotImplementedError", label="x"),
                         CheckResult.fail("q.x", "NotImplementedError", label="x")])
     assert out.message.count("NotImplementedError") == 1
@@ -100,3 +100,12 @@ def test_combine_all_pass_and_empty():
 def test_exception_text_does_not_repeat(exc, expected):
     from arkit.checks.result import exception_text
     assert exception_text(exc) == expected
+
+
+def test_combine_says_a_shared_cause_once():
+    parts = [CheckResult.fail("q.made(D=12, K=3)", "output x_4 depends on itself. Cause: an output sees its own input"),
+             CheckResult.fail("q.made(D=9, K=2)", "output x_3 depends on itself. Cause: an output sees its own input"),
+             CheckResult.fail("q.other", "wrong shape")]
+    out = combine("q", parts)
+    assert out.message.count("an output sees its own input") == 1
+    assert "same cause in made(D=9, K=2)" in out.message and "wrong shape" in out.message

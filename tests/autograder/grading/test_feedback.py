@@ -56,6 +56,11 @@ def test_not_submitted_notebook_is_one_entry():
     items = hints.fix_first(_result(*missing, FAIL, OK))
     assert [it.title for it in items] == ["notebook 01_warmup", "MADE masks"]
     assert items[0].lost == 20
+    more = [QuestionResult(f"p{i}", "03_pixelcnn", f"p {i}", 5, status=NOT_SUBMITTED,
+                           message="notebook 03_pixelcnn.ipynb was not submitted") for i in range(2)]
+    items = hints.fix_first(_result(*missing, *more, FAIL, PARTIAL, OK), limit=2)
+    assert [it.title for it in items] == ["2 notebooks", "MADE masks", "MADE NLL"], "graded questions keep their places"
+    assert items[0].lost == 30 and "01_warmup.ipynb, 03_pixelcnn.ipynb" in items[0].summary
 
 
 def test_student_strings_are_escaped():

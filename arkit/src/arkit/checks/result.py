@@ -120,6 +120,11 @@ def _join(texts: list[str]) -> str:
     return "; ".join(t.rstrip(".") for t in out[:-1]) + "; " + out[-1]
 
 
+def _reason(message: str) -> str:
+    """The part of a message that names the cause: the text after ``"Cause: "`` when there is one."""
+    return message.split("Cause: ", 1)[1].strip() if "Cause: " in message else message.strip()
+
+
 def combine(name: str, results: list[CheckResult]) -> CheckResult:
     """All-of combination: passes iff every part passes; score is the mean score.
 
@@ -136,9 +141,18 @@ def combine(name: str, results: list[CheckResult]) -> CheckResult:
     if failed:
         if len(failed) == 1:
             msg = failed[0].message
-        else:  # name each part, unless its message already does
-            msg = _join([r.message if r.display_label.lower() in r.message.lower() else
-                         f"{r.display_label}: {r.message}" for r in failed])
+        else:  # name each part, unless its message already does; a shared cause is said once
+            groups: dict[str, list[CheckResult]] = {}
+            for r in failed:
+                groups.setdefault(_reason(r.message), []).append(r)
+            texts = []
+            for same in groups.values():
+                r = same[0]
+                text = r.message if r.display_label.lower() in r.message.lower() else f"{r.display_label}: {r.message}"
+                if len(same) > 1:
+                    text = f"{text.rstrip('.')} (same cause in {', '.join(o.display_label for o in same[1:])})"
+                texts.append(text)
+            msg = _join(texts)
         hint = _join([r.hint for r in failed if r.hint])
         return CheckResult(name, False, score, msg, parts,
                            next((r.figure for r in failed if r.figure is not None), None), hint=hint)
