@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 from arkit.checks.result import HINT_LEVELS, hint_level
 
-from .student_result import NOT_IMPLEMENTED, NOT_SUBMITTED, QuestionResult, StudentResult
+from .student_result import (GRADER_ERROR, NOT_IMPLEMENTED, NOT_SUBMITTED, PENDING, QuestionResult,
+                             StudentResult)
 
 __all__ = ["HINT_LEVELS", "hint_level", "student_text", "shorten", "FixItem", "fix_first"]
 
@@ -55,7 +56,7 @@ def fix_first(result: StudentResult, limit: int = 3) -> list[FixItem]:
     missing: dict[str, float] = {}
     for pos, q in enumerate(result.questions.values()):
         lost = round(q.max_points - q.points, 4)
-        if lost <= 0:
+        if lost <= 0 or q.status in (GRADER_ERROR, PENDING):  # not the student's to fix
             continue
         if q.status == NOT_SUBMITTED:
             missing[q.notebook] = missing.get(q.notebook, 0.0) + lost

@@ -155,3 +155,9 @@ def test_spine_marks_a_blank_notebooks_cascade_not_implemented():
     grade_student.attribute_cell_errors(result, report)
     qr = result.questions[q.id]
     assert qr.status == "not_implemented" and qr.message.startswith("not implemented yet"), qr.message
+
+
+def test_grader_problems_are_not_the_students_to_fix():
+    broken = QuestionResult("q_g", "02_made", "MADE shapes", 2, status="grader_error",
+                            message="not graded because a locked cell of the grader's copy failed")
+    assert [it.title for it in hints.fix_first(_result(broken, FAIL))] == ["MADE masks"]
