@@ -147,7 +147,24 @@ def grade_question(question: Question, objects: Mapping[str, Any], ctx: GradingC
     if not isinstance(result, CheckResult):
         return CheckResult.fail(question.id, "internal: grade function did not return a CheckResult")
     result.details.setdefault("grading_time_s", round(time.perf_counter() - start, 3))
+    reviews = _reviews(result.details)
+    if reviews:                       # a part's "too good to be true" flag is the question's
+        result.details["review"] = reviews if len(reviews) > 1 else reviews[0]
     return result
+
+
+def _reviews(details: Mapping[str, Any]) -> list[str]:
+    """Every ``review`` reason in ``details`` and in the details of its parts (nested dicts), in order."""
+    found: list[str] = []
+    review = details.get("review")
+    if review:
+        found += list(review) if isinstance(review, (list, tuple)) else [str(review)]
+    for value in details.values():
+        if isinstance(value, Mapping):
+            for part in value.values():
+                if isinstance(part, Mapping):
+                    found += [r for r in _reviews(part) if r not in found]
+    return found
 
 
 def context_from_env(assignment: str, mode: str = "local") -> GradingContext:
