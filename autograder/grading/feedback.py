@@ -86,6 +86,8 @@ def _figure(q: QuestionResult) -> str:
 def _question(q: QuestionResult, level: str) -> str:
     cls = "passed" if q.passed else ("partial" if q.points > 0 else "failed")
     status = STATUS_TEXT.get(q.status, "")
+    if status and q.message.lower().startswith(status):  # the message already says it
+        status = ""
     badge = f" <span class='status'>{_e(status)}</span>" if status else ""
     hint = ""
     if q.hint and level == "fix" and not q.passed:

@@ -49,11 +49,13 @@ class FixItem:
 def fix_first(result: StudentResult, limit: int = 3) -> list[FixItem]:
     """The questions that lost most points, most first (ties: page order), at most ``limit``.
 
+    Questions not implemented yet are one entry (pointing at the first of them, in page order).
     Notebooks that were not submitted are one entry together (listed first when they cost most),
     and do not count against ``limit``: the questions that were graded still get their places.
     """
     items: list[tuple[float, int, FixItem]] = []
     missing: dict[str, float] = {}
+    stubs: list[QuestionResult] = []
     for pos, q in enumerate(result.questions.values()):
         lost = round(q.max_points - q.points, 4)
         if lost <= 0 or q.status in (GRADER_ERROR, PENDING):  # not the student's to fix
@@ -61,8 +63,18 @@ def fix_first(result: StudentResult, limit: int = 3) -> list[FixItem]:
         if q.status == NOT_SUBMITTED:
             missing[q.notebook] = missing.get(q.notebook, 0.0) + lost
             continue
+        if q.status == NOT_IMPLEMENTED:
+            stubs.append(q)
+            continue
         items.append((lost, pos, FixItem(q.title or q.id, lost, shorten(q.message, 140), anchor(q.id),
                                          q.max_points)))
+    if stubs:  # one entry, in page order: implementing the first stub often unblocks the next ones
+        lost = round(sum(q.max_points - q.points for q in stubs), 4)
+        first = stubs[0].title or stubs[0].id
+        title = first if len(stubs) == 1 else f"{len(stubs)} questions not implemented yet"
+        summary = ("not implemented yet" if len(stubs) == 1 else f"starting with {first}")
+        items.append((lost, -1, FixItem(title, lost, summary, anchor(stubs[0].id),
+                                        sum(q.max_points for q in stubs))))
     items.sort(key=lambda t: (-t[0], t[1]))
     out = [it for _, _, it in items[:limit]]
     if missing:

@@ -161,3 +161,14 @@ def test_grader_problems_are_not_the_students_to_fix():
     broken = QuestionResult("q_g", "02_made", "MADE shapes", 2, status="grader_error",
                             message="not graded because a locked cell of the grader's copy failed")
     assert [it.title for it in hints.fix_first(_result(broken, FAIL))] == ["MADE masks"]
+
+
+def test_stubs_are_one_entry_pointing_at_the_first():
+    stubs = [QuestionResult(f"s{i}", "01_warmup", f"({'abc'[i]}) part", 5, status="not_implemented",
+                            message="not implemented yet (the stub still raises NotImplementedError)")
+             for i in range(3)]
+    items = hints.fix_first(_result(*stubs, PARTIAL))
+    assert [it.title for it in items] == ["3 questions not implemented yet", "MADE NLL"]
+    assert items[0].anchor == hints.anchor("s0") and "(a) part" in items[0].summary and items[0].lost == 15
+    page = feedback.render(_result(*stubs))
+    assert page.count("not implemented yet") == 4, "badge not repeated where the message says it (3 + summary)"
