@@ -30,12 +30,11 @@ from arkit.checks.result import CheckResult, exception_text
 BLOCKED_BELOW = -1e4
 
 
-def expected_allowed(n: int, diagonal: bool = True) -> torch.Tensor:
-    """(n, n) bool: True where query i may attend key j under the contract."""
-    allowed = torch.ones(n, n, dtype=torch.bool).tril(0 if diagonal else -1)
-    if not diagonal and n:
-        allowed[0, 0] = True
-    return allowed
+def _contract_allows(n: int, diagonal: bool) -> torch.Tensor:
+    """(n, n) bool, entry (i, j) = the contract's rule for query i and key j (private: the check
+    compares entries against the rule; it is not a mask builder to import)."""
+    i, j = torch.arange(n)[:, None], torch.arange(n)[None, :]
+    return (j <= i if diagonal else j < i) | ((i == 0) & (j == 0))
 
 
 def _read(mask, n: int, convention: str):
@@ -125,7 +124,7 @@ def check_causal_attention_mask(mask_fn: Callable[[int], torch.Tensor], conventi
         if isinstance(read, str):
             return CheckResult.fail(name, read, size=n)
         allowed, used = read
-        want = expected_allowed(n, diagonal)
+        want = _contract_allows(n, diagonal)
         if not torch.equal(allowed, want):
             return CheckResult.fail(name, f"n={n}: {_diagnose(allowed, want, diagonal, used)}",
                                     hint="build it from torch.ones(n, n).tril(...): rows are queries, "
