@@ -108,7 +108,8 @@ class ModelProbe:
                 self.to_vars(out)
                 return dtype
             except NotImplementedError:  # a stub: the caller reports "not implemented yet"
-                raise
+                raise NotImplementedError("the model raises NotImplementedError (a function it uses is "
+                                          "not implemented yet)") from None
             except ValueError as exc:  # our own shape error: report as is
                 if "cannot tell" in str(exc) or "to_vars" in str(exc):
                     raise
