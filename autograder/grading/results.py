@@ -47,10 +47,13 @@ def test_entry(q: QuestionResult, visibility: str = "visible", hint_level: str |
 
 def gradescope(result: StudentResult, hint_level: str | None = None) -> dict:
     """The Gradescope ``results.json`` dict rendering ``result`` (pending questions count 0 and say so)."""
+    from .hints import clean_error
+
     lines = [result.output] if result.output else []
     for stem in sorted(set(result.notes) | set(result.cell_errors)):
         prefix = f"[{stem}] " if stem else ""
-        lines += [prefix + n for n in result.notes.get(stem, []) + result.cell_errors.get(stem, [])]
+        lines += [prefix + n for n in result.notes.get(stem, [])]
+        lines += [prefix + clean_error(n) for n in result.cell_errors.get(stem, [])]
     out = {"score": result.score, "max_score": result.max_score,
            "execution_time": round(result.execution_time_s, 2),
            "output": "\n".join(lines) or "all notebooks ran",
