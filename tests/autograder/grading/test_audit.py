@@ -262,3 +262,39 @@ def test_check_ar_on_data_catches_a_wrapper_causal_only_on_noise():
     assert check_ar_on_data(image_prev, BERN8, real).passed
     res = check_ar_on_data(sly, BERN8, real)
     assert not res.passed and "not autoregressive" in res.message and "held-out images" in res.message
+
+
+# ---------------------------------------------------------------- the question decides, not the child
+def test_grade_question_audits_exactly_the_declared_names():
+    """A declared param_fn is audited whatever the child's metadata said; an undeclared object is
+    passed through untouched; a declared name (or its same-model object) that is missing fails."""
+    from autograder.assignments.base import GradingContext, Question, grade_question
+    from arkit.checks.result import CheckResult
+
+    def grade(objects, ctx):
+        objects["m"](rand((16, 1, 8, 8)))
+        return CheckResult.ok("q", f"graded {type(objects['m']).__name__} {type(objects['other']).__name__}")
+
+    q = Question("q", "nb", 1, ("m", "other"), grade, param_fns=(BERN8,))
+    ctx = GradingContext("hwx", "ci")
+    res = grade_question(q, {"m": image_peek, "other": image_peek}, ctx)
+    assert not res.passed and "not autoregressive" in res.message
+    res = grade_question(q, {"m": image_prev, "other": image_peek}, ctx)
+    assert res.passed and "AuditedParamFn function" in res.message
+    tied = Question("q", "nb", 1, ("m", "other"), grade,
+                    param_fns=(ParamFnSpec("m", "fake", "bernoulli", (1, 8, 8), same_model_as="model"),))
+    res = grade_question(tied, {"m": image_prev, "other": image_prev}, ctx)
+    assert not res.passed and "model" in res.details["missing"]
+
+
+def test_make_proxies_ignores_child_metadata():
+    """Every proxy is a plain forward-only RemoteFunction (no audit chosen by the child's meta), and only
+    the names the question needs are offered."""
+    from autograder.assignments.base import Question
+    from autograder.grading.proxies import Budget, RemoteFunction, make_proxies
+
+    exposed = {"m": {"kind": "param_fn", "audit": False}, "model": {}, "secret_extra": {"kind": "param_fn"}}
+    q = Question("q", "nb", 1, ("m",), lambda o, c: None,
+                 param_fns=(ParamFnSpec("m", "fake", "bernoulli", (1, 8, 8), same_model_as="model"),))
+    proxies = make_proxies(object(), exposed, 10, lambda: Budget(60), question=q)
+    assert set(proxies) == {"m", "model"} and all(type(p) is RemoteFunction for p in proxies.values())
