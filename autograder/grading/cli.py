@@ -98,8 +98,9 @@ def check_paths(args: argparse.Namespace, source_dir: Path) -> None:
     if subs.is_file():
         import zipfile
 
-        if not zipfile.is_zipfile(subs):
-            raise UsageError(f"{subs} is not a zip file, a folder of notebooks or an nbgrader course folder")
+        if subs.suffix.lower() != ".ipynb" and not zipfile.is_zipfile(subs):
+            raise UsageError(f"{subs} is not a zip file, a notebook, a folder of notebooks or an nbgrader "
+                             "course folder")
     elif not subs.is_dir():
         raise UsageError(f"{subs} is not a zip file, a folder of notebooks or an nbgrader course folder")
 

@@ -12,6 +12,7 @@ Usage: ``python -m autograder.grading.gs_run --assignment A --source-dir DIR
 from __future__ import annotations
 
 import argparse
+import inspect
 import sys
 from pathlib import Path
 
@@ -70,7 +71,8 @@ def main(argv: list[str] | None = None) -> int:
 
     write(spec.empty_result(args.student))
     try:
-        subs = inputs.discover(cfg.submissions, cfg.assignment, cfg.stems())
+        one = {"one_student": True} if "one_student" in inspect.signature(inputs.discover).parameters else {}
+        subs = inputs.discover(cfg.submissions, cfg.assignment, cfg.stems(), **one)
     except (OSError, ValueError) as exc:
         subs = []
         print(f"gs_run: {exc}", file=sys.stderr)

@@ -214,17 +214,20 @@ def _run(cfg: Config, questions, progress: ClassProgress | None) -> dict[str, St
         bar.update("failed" if res.status == "failed" else "graded", res.student, res.score, res.max_score,
                    res.execution_time_s)
 
-    if rows:
-        gradebook.write_grades_csv(cfg.out / "grades.csv", rows, questions)
+    def saved() -> None:  # what is already graded, and the gradebook's skeleton (slow first import)
+        if rows:
+            gradebook.write_grades_csv(cfg.out / "grades.csv", rows, questions)
         if cfg.gradebook is not None:
             gradebook.update_gradebook(cfg.gradebook, cfg.assignment, questions, rows)
+
     try:
         if cfg.workers <= 1 or len(todo) <= 1:
+            saved()
             _init_worker(cfg, None, die=False)
             for sub, key in todo:
                 finished(grade_submission(sub, key))
         else:
-            _run_pool(cfg, questions, todo, finished)
+            _run_pool(cfg, questions, todo, finished, saved)
     except KeyboardInterrupt:
         raise Interrupted(rows) from None
     finally:
@@ -232,7 +235,7 @@ def _run(cfg: Config, questions, progress: ClassProgress | None) -> dict[str, St
     return rows
 
 
-def _run_pool(cfg: Config, questions, todo, finished) -> None:
+def _run_pool(cfg: Config, questions, todo, finished, saved) -> None:
     ctx = mp.get_context("spawn")
     slots = ctx.Queue()
     for i in range(cfg.workers):
@@ -241,6 +244,7 @@ def _run_pool(cfg: Config, questions, todo, finished) -> None:
     pool = cf.ProcessPoolExecutor(cfg.workers, mp_context=ctx, initializer=_init_worker, initargs=(cfg, slots))
     try:
         futures = {pool.submit(grade_submission, sub, key): (sub, key) for sub, key in todo}
+        saved()  # while the workers start
         for fut in cf.as_completed(futures):
             try:
                 res = fut.result()

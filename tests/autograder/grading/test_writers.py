@@ -79,3 +79,35 @@ def test_feedback_escapes_student_text():
     r = result()
     r.questions["q_b"].message = "<script>alert(1)</script>"
     assert "<script>" not in feedback.render(r)
+
+
+def test_review_detail_becomes_a_flag_and_review_status():
+    """A check's details['review'] (plausibility: too good to be true) is an instructor flag, shown in the
+    CSV's review column, and the points stay what the check gave."""
+    from arkit.checks.result import CheckResult
+    from autograder.assignments.base import Question
+    from autograder.grading.grade_student import question_result
+    from autograder.grading.runner import Outcome
+
+    q = Question("q_b", "01_basics", 3, (), lambda o, c: None, "mask")
+    check = CheckResult.ok("q_b", "held-out NLL 0.01 nats/dim", review="held-out NLL far below the reference",
+                           nats_per_dim=0.01)
+    qr = question_result(Outcome(q, check))
+    assert qr.status == "review" and qr.points == 3 and qr.flags == ["review: held-out NLL far below the reference"]
+    res = result()
+    res.questions["q_b"] = qr
+    assert gradebook.grades_csv({"alice": res}, QUESTIONS).splitlines()[1].endswith(",graded,q_b")
+
+
+@pytest.mark.parametrize("cause, status", [("not_implemented", "not_implemented"), ("exception", "error"),
+                                           ("missing", "error"), ("calibration_missing", "grader_error"),
+                                           (None, "graded")])
+def test_status_follows_the_cause_the_check_reports(cause, status):
+    from arkit.checks.result import CheckResult
+    from autograder.assignments.base import Question
+    from autograder.grading.grade_student import question_result
+    from autograder.grading.runner import Outcome
+
+    q = Question("q_a", "01_basics", 2, (), lambda o, c: None)
+    details = {"cause": cause} if cause else {}
+    assert question_result(Outcome(q, CheckResult.fail("q_a", "x", **details))).status == status
