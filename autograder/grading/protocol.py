@@ -6,6 +6,12 @@ tensor is replaced by ``{"__array__": i}``; arrays travel as ``.npy`` and are
 read back with ``numpy.load(allow_pickle=False)``: nothing the child sends is
 ever unpickled, and only bool/int/uint/float arrays are accepted.
 
+A reader never lets the other side make it raise or bloat: the header length is
+checked against ``max_header`` before a byte of it is read (answers from the
+sandbox: :data:`ANSWER_HEADER_BYTES`), and its nesting depth is measured without
+recursion (:func:`json_depth`) before ``json.loads`` runs (:data:`MAX_DEPTH`).
+Anything else becomes a :class:`ProtocolError`.
+
 This module is copied into the sandbox and imported there too, so it depends
 on the standard library and numpy only (torch is imported lazily).
 """
@@ -14,6 +20,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import select
 import struct
 import time
@@ -23,6 +30,10 @@ import numpy as np
 
 ALLOWED_KINDS = "biuf"  # bool, signed int, unsigned int, float
 DEFAULT_MAX_BYTES = 256 << 20
+ANSWER_HEADER_BYTES = 1 << 20    # largest header the child may send (cell output is capped far below)
+REQUEST_HEADER_BYTES = 64 << 20  # largest header the trusted parent sends (a cell's source code)
+MAX_DEPTH = 200                  # deepest JSON nesting accepted (a value tree doubles the user's depth)
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 
 
 class ProtocolError(RuntimeError):
@@ -116,9 +127,15 @@ def _npy_bytes(arr: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
-def send(fd: int, header: dict, arrays: list[np.ndarray] = ()) -> None:
-    """Write one frame (blocking)."""
+def send(fd: int, header: dict, arrays: list[np.ndarray] = (), max_header: int = ANSWER_HEADER_BYTES) -> None:
+    """Write one frame (blocking). Nothing is written if the header is too big or too deep
+    (``ValueError``): the sender can then answer with an error instead."""
     blob = json.dumps(header).encode()
+    if len(blob) > max_header:
+        raise ValueError(f"the answer is too large to send ({len(blob)} bytes of numbers and text besides "
+                         f"tensors, limit {max_header}); return tensors instead of long lists")
+    if json_depth(blob) > MAX_DEPTH:
+        raise ValueError(f"the answer is nested more than {MAX_DEPTH} levels deep")
     parts = [struct.pack("<I", len(blob)), blob, struct.pack("<I", len(arrays))]
     for arr in arrays:
         data = _npy_bytes(arr)
@@ -130,12 +147,40 @@ def send(fd: int, header: dict, arrays: list[np.ndarray] = ()) -> None:
         view = view[n:]
 
 
-class Reader:
-    """Reads frames from ``fd`` with a deadline and a size limit."""
+def json_depth(blob: bytes) -> int:
+    """Deepest ``[``/``{`` nesting of JSON text ``blob``, computed without recursion
+    (when the text holds at most :data:`MAX_DEPTH` brackets, their count is returned: a bound).
 
-    def __init__(self, fd: int, max_bytes: int = DEFAULT_MAX_BYTES):
+    Strings are blanked first (brackets inside them do not count); work and memory are
+    linear in ``len(blob)`` (numpy over 1 MiB chunks). Malformed text gives some number;
+    ``json.loads`` rejects it afterwards.
+    """
+    if blob.count(b"[") + blob.count(b"{") <= MAX_DEPTH:
+        return blob.count(b"[") + blob.count(b"{")
+    bare = _JSON_STRING.sub(b'""', blob)
+    depth, deepest, step = 0, 0, 1 << 20
+    for start in range(0, len(bare), step):
+        chunk = np.frombuffer(bare, np.uint8, count=min(step, len(bare) - start), offset=start)
+        delta = ((chunk == 91) | (chunk == 123)).astype(np.int32) - ((chunk == 93) | (chunk == 125))
+        running = np.cumsum(delta, dtype=np.int64) + depth
+        if len(running):
+            deepest = max(deepest, int(running.max()))
+            depth = int(running[-1])
+    return deepest
+
+
+class Reader:
+    """Reads frames from ``fd`` with a deadline, a size limit, a header-size limit and a depth limit.
+
+    ``max_header``: largest header (bytes) accepted, checked before it is read; the
+    sandbox's reader uses :data:`ANSWER_HEADER_BYTES`, the child's (requests from the
+    trusted parent) :data:`REQUEST_HEADER_BYTES`.
+    """
+
+    def __init__(self, fd: int, max_bytes: int = DEFAULT_MAX_BYTES, max_header: int = REQUEST_HEADER_BYTES):
         self.fd = fd
         self.max_bytes = max_bytes
+        self.max_header = max_header
 
     def _read_exact(self, n: int, deadline: float | None) -> bytes:
         chunks, got = [], 0
@@ -159,12 +204,16 @@ class Reader:
         deadline = None if timeout is None else time.monotonic() + timeout
         (hlen,) = struct.unpack("<I", self._read_exact(4, deadline))
         total = hlen
-        if hlen > min(self.max_bytes, 64 << 20):
-            raise ProtocolError(f"header of {hlen} bytes exceeds the limit")
+        if hlen > min(self.max_bytes, self.max_header):
+            raise ProtocolError(f"header of {hlen} bytes exceeds the limit of {min(self.max_bytes, self.max_header)}")
+        blob = self._read_exact(hlen, deadline)
+        depth = json_depth(blob)
+        if depth > MAX_DEPTH:
+            raise ProtocolError(f"header nested {depth} levels deep exceeds the limit of {MAX_DEPTH}")
         try:
-            header = json.loads(self._read_exact(hlen, deadline))
-        except ValueError as exc:
-            raise ProtocolError(f"header is not JSON ({exc})") from None
+            header = json.loads(blob)
+        except (ValueError, RecursionError, MemoryError) as exc:
+            raise ProtocolError(f"header is not JSON ({type(exc).__name__}: {str(exc)[:200]})") from None
         if not isinstance(header, dict):
             raise ProtocolError("header is not a JSON object")
         (count,) = struct.unpack("<I", self._read_exact(4, deadline))

@@ -81,6 +81,19 @@ CASES = [
     case("read_instructor_source", {},
          replace={"fx_square": "try:\n    SECRET = open('{source}').read()\nexcept OSError:\n    SECRET = None\n"
                                "def square(x):\n    return x * x if SECRET is None else x * 0\n"}),
+    # the child's channel is fd sys.argv[2]: a cell can write forged frames to the trusted parent
+    case("forged_deep_frame", {}, note="broken answer from the sandbox (header nested 100000 levels deep",
+         append=("import os, struct, sys\nblob = b'[' * 100000 + b']' * 100000\n"
+                 "os.write(int(sys.argv[2]), struct.pack('<I', len(blob)) + blob + struct.pack('<I', 0))\n",)),
+    case("forged_huge_header", {}, note="broken answer from the sandbox (header of 62914560 bytes exceeds",
+         append=("import os, struct, sys\nos.write(int(sys.argv[2]), struct.pack('<I', 60 << 20) + b'[0,' * 1000)\n",)),
+    case("read_heldout_data", {},
+         replace={"fx_square": "import glob, os\nfound = glob.glob('/work/shared/data/**/t10k*', recursive=True)\n"
+                               "for d in os.environ.get('ARKIT_DATA_DIR', '').split(os.pathsep):\n"
+                               "    found += glob.glob(os.path.join(d, '**', '*t10k*'), recursive=True)\n"
+                               "try:\n    from arkit.data.mnist import read_mnist\n    read_mnist('t10k')\n"
+                               "    found.append('loaded')\nexcept Exception:\n    pass\n"
+                               "def square(x):\n    return x * x if not found else x * 0\n"}),
     case("network", {},
          replace={"fx_mask": "import socket\ntry:\n    socket.create_connection(('1.1.1.1', 53), timeout=3)\n"
                                "    NET = True\nexcept OSError:\n    NET = False\n"
