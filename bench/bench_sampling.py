@@ -20,7 +20,7 @@ Measured 2026-12-01 on the shared 2-core box (load average ~9, 1 thread): WaveNe
 64: naive 295 s, fast 3.1 s, 96x, samples identical; attention D = 256: naive 40 s, fast 1.6 s,
 25x, identical. Counted work: WaveNet fast D^1.20 vs naive D^2.19 (125x less work at D = 256);
 attention fast D^1.20 vs naive D^2.25 (72x at D = 128). The full run takes ~6 minutes (the naive
-WaveNet baseline); ``--quick`` well under one when the machine is idle.
+WaveNet baseline); ``--quick`` about 45 s at the same load.
 """
 from __future__ import annotations
 
