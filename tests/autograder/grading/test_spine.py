@@ -196,3 +196,23 @@ def test_cpu_time_limit_is_named_and_wall_time_is_only_an_outer_bound():
     errors = " ".join(res.cell_errors.get("01_basics", []))
     assert "CPU time" in errors and "CPU-time limit is 2 s" in errors and "wall-clock" not in errors, errors
     assert res.questions["fx_mask_test"].passed and res.questions["fx_model_test"].passed
+
+
+def test_map_reaches_intake_and_the_class_loop(local, tmp_path, monkeypatch, capfd):
+    """--map FILE=NOTEBOOK is parsed once and handed to intake (checked before grading) and to the run."""
+    from autograder.grading import pipeline
+
+    root, subs, _ = local
+    seen = {}
+
+    def fake_run(cfg, progress=None):
+        seen["mapping"] = cfg.mapping
+        return {}
+
+    monkeypatch.setattr(pipeline, "run", fake_run)
+    assert grade_cli(subs, tmp_path / "out", "--no-gradebook", "--map", "alice.ipynb=01_basics") == 0
+    assert seen["mapping"] == {"alice.ipynb": "01_basics"}
+    capfd.readouterr()
+    rc = grade_cli(subs, tmp_path / "out", "--no-gradebook", "--map", "alice.ipynb=99_nope")
+    err = capfd.readouterr().err.strip().splitlines()
+    assert rc == 2 and len(err) == 1 and "99_nope" in err[0], err
