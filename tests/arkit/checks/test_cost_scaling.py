@@ -132,3 +132,6 @@ def test_counts_are_deterministic_and_see_products_and_element_ops():
     with WorkCounter() as c2:
         torch.relu(w @ v)
     assert (c1.flops, c1.elements) == (c2.flops, c2.elements) == (2 * 3 * 5 * 7, 3 * 7)
+    with WorkCounter() as c3:                       # matrix-vector products count as products
+        torch.mv(w, v[:, 0])
+    assert (c3.flops, c3.elements) == (2 * 3 * 5, 0)
