@@ -22,7 +22,7 @@ from typing import Callable, Sequence
 
 import torch
 
-from arkit.checks.orders import VarNamer, default_order, ordinal, ranks
+from arkit.checks.orders import VarNamer, default_order, ordinal
 from arkit.checks.result import CheckResult, exception_text
 
 Sampler = Callable[[torch.Tensor], torch.Tensor]
