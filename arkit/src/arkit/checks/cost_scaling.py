@@ -132,7 +132,9 @@ def check_cost_scaling(sampler: Callable, sizes: Sequence, expect: str = "consta
                     amount = counter.work
             except Exception as exc:  # noqa: BLE001
                 return CheckResult.fail(name, f"sampler({size!r}) raised {exception_text(exc)}")
-            out = torch.as_tensor(out)
+            if not isinstance(out, torch.Tensor):
+                return CheckResult.fail(name, f"sampler({size!r}) returned a {type(out).__name__}; "
+                                              f"return the samples as one tensor (B, *var_shape)")
             rows.append({"size": size, "D": int(out[0].numel()) if out.dim() else 0, "count": int(amount)})
     unit = "network calls" if measure == "calls" else "work units (FLOPs + element ops)"
     table = ", ".join(f"D={r['D']}: {r['count']:.3g}" for r in rows)
