@@ -30,6 +30,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="seed of the notebooks and the grader's probes")
     p.add_argument("--student", default="submission", help="student id recorded in the result")
     p.add_argument("--cell-timeout", type=float, default=None)
+    p.add_argument("--student-result", type=Path, default=None,
+                   help="also write the typed StudentResult (JSON) here, e.g. for comparing with a local run")
     return p
 
 
@@ -78,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"gs_run: {exc}", file=sys.stderr)
     result = grade_student(one_submission(subs, args.student), spec, on_question=write)
     write(result)
+    if args.student_result is not None:
+        results.write_atomic(args.student_result, result.dumps())
     return 0
 
 
