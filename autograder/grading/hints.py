@@ -66,7 +66,8 @@ def fix_first(result: StudentResult, limit: int = 3) -> list[FixItem]:
         if q.status == NOT_IMPLEMENTED:
             stubs.append(q)
             continue
-        items.append((lost, pos, FixItem(q.title or q.id, lost, shorten(q.message, 140), anchor(q.id),
+        cause = q.message.split("Cause: ", 1)[-1]  # the stated cause when the message has one
+        items.append((lost, pos, FixItem(q.title or q.id, lost, shorten(cause, 140), anchor(q.id),
                                          q.max_points)))
     if stubs:  # one entry, in page order: implementing the first stub often unblocks the next ones
         lost = round(sum(q.max_points - q.points for q in stubs), 4)

@@ -172,3 +172,10 @@ def test_stubs_are_one_entry_pointing_at_the_first():
     assert items[0].anchor == hints.anchor("s0") and "(a) part" in items[0].summary and items[0].lost == 15
     page = feedback.render(_result(*stubs))
     assert page.count("not implemented yet") == 4, "badge not repeated where the message says it (3 + summary)"
+
+
+def test_fix_first_summarises_the_stated_cause():
+    q = QuestionResult("q_m", "02_made", "MADE masks", 5, message="not autoregressive: output x_1 depends on itself "
+                       "(D=2, order=[1, 0]). Cause: the output mask connects an output to its own degree")
+    (item,) = hints.fix_first(_result(q))
+    assert item.summary == "the output mask connects an output to its own degree"
