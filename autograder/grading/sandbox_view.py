@@ -20,13 +20,15 @@ What is revealed, read-only unless said otherwise:
 * fresh private ``/tmp``, ``/var/tmp`` and ``/dev/shm`` (tmpfs, gone with the sandbox),
   ``/proc`` of the sandbox's own PID namespace and a minimal ``/dev``.
 
-Secret paths (instructor sources, submissions, results, the instructor package)
-that happen to lie inside a revealed folder are covered by an empty mount; a secret
+Secret paths (instructor sources, submissions, results, the instructor package and
+every installed copy of it, its dist-info and editable-install hooks) that lie inside
+a revealed folder are covered by an empty mount; a secret
 folder that *contains* something revealed (e.g. the submission zip lies next to the
 checkout) is never covered, so the interpreter and packages are always visible.
 """
 from __future__ import annotations
 
+import glob
 import importlib.util
 import os
 import sys
@@ -165,6 +167,17 @@ def training_caches() -> list[tuple[str, str]]:
     return out
 
 
+def installed_instructor_copies(folders: list[str]) -> list[str]:
+    """Every installed copy of the instructor package (``autograder``, its dist-info and editable
+    hooks) in the Python package folders under ``folders`` -- not only the one this process runs."""
+    found = []
+    for folder in folders:
+        for site in glob.glob(os.path.join(glob.escape(folder), "python3*", "*-packages")):
+            for pattern in ("autograder", "ar_autograder-*", "__editable__*ar_autograder*"):
+                found += glob.glob(os.path.join(glob.escape(site), pattern))
+    return found
+
+
 def _passwd(uid: int | None) -> tuple[str, str]:
     users = ["root:x:0:0:root:/:/usr/sbin/nologin"]
     groups = ["root:x:0:"]
@@ -219,7 +232,8 @@ def build_view(sandbox_dir: str, secrets: list[str] = (), uid: int | None = None
     entries.append(Entry("proc", "/proc"))
     real_dir = os.path.realpath(sandbox_dir)
     entries.append(Entry("bind", real_dir, real_dir, writable=True))
-    for secret in sorted({os.path.realpath(s) for s in (*secrets, INSTRUCTOR_PACKAGE) if os.path.lexists(s)}):
+    secrets = [*secrets, INSTRUCTOR_PACKAGE, *installed_instructor_copies(kept)]
+    for secret in sorted({os.path.realpath(s) for s in secrets if os.path.lexists(s)}):
         if any(inside(secret, b) for b in kept) and not any(inside(b, secret) for b in kept):
             entries.append(Entry("cover", secret))
     entries.sort(key=lambda e: PurePosixPath(e.target).parts)  # stable: a parent before what lies in it

@@ -116,9 +116,14 @@ try:
     t10k = "loaded"
 except Exception as exc:
     t10k = type(exc).__name__
+try:
+    import autograder.heldout
+    instructor = "imported"
+except ImportError as exc:
+    instructor = type(exc).__name__
 print(repr({"hits": hits[:20], "readable": {p: readable(p) for p in PATHS}, "listed": {p: listed(p) for p in DIRS},
             "train": list(train.x.shape), "t10k": t10k, "data_dir": os.environ.get("ARKIT_DATA_DIR"),
-            "torch": torch.__version__}))
+            "torch": torch.__version__, "instructor": instructor}))
 '''
 
 
@@ -150,6 +155,7 @@ def test_sandbox_sees_only_the_allow_list(tmp_path, monkeypatch):
     assert seen["listed"][str(data)] is None, "the host's data folder is visible"
     assert seen["train"] == [50000, 1, 28, 28] and seen["t10k"] == "DataNotFoundError", seen
     assert seen["data_dir"] != str(data)
+    assert seen["instructor"] == "ModuleNotFoundError", "the instructor package is importable in the sandbox"
 
 
 def test_submissions_next_to_the_checkout_do_not_hide_the_interpreter(tmp_path):
@@ -210,11 +216,16 @@ def test_folders_of_killed_graders_are_swept_but_live_ones_kept(tmp_path):
 def test_secret_inside_a_revealed_folder_is_covered(tmp_path):
     """The allow-list reveals whole folders (the venv, arkit): a secret placed inside one (here a
     results folder inside the arkit package) is covered by an empty mount."""
+    import sys
+
     from autograder.grading import sandbox_view
+    from autograder.grading.sandbox_view import inside
 
     view = sandbox_view.build_view(str(tmp_path), [str(REPO / "arkit" / "src" / "arkit" / "data"),
                                                    str(REPO.parent), str(tmp_path / "nowhere")])
     covers = [e.target for e in view.entries if e.kind == "cover"]
-    assert covers == [str(REPO / "arkit" / "src" / "arkit" / "data")]
+    assert str(REPO / "arkit" / "src" / "arkit" / "data") in covers
+    assert not any(c in (str(REPO.parent), str(tmp_path / "nowhere")) for c in covers), covers
+    assert not any(inside(bind, c) for c in covers for bind in (sys.executable, str(REPO / "arkit" / "src")))
     binds = {e.target for e in view.entries if e.kind == "bind"}
     assert not any(b.endswith(("t10k-images-idx3-ubyte.gz", "binarized_mnist_test.amat.gz")) for b in binds)
