@@ -170,12 +170,12 @@ def question_result(o: runner.Outcome) -> QuestionResult:
 def attribute_cell_errors(result: StudentResult, report: runner.NotebookReport) -> None:
     """Say whose problem a failure is when a cell above the question failed.
 
-    Only the first failed cell above a failed question counts (later failures are usually its
-    consequences). If it is a *locked* (instructor) cell that failed for an environment reason
+    If a *locked* (instructor) cell above a failed question failed for an environment reason
     (missing data or package, see ``runner.ENVIRONMENT_ERRORS``) and not through code the student
-    wrote, the question is a ``grader_error`` quoting it (never the student's fault). Otherwise,
-    when the question lacks an object, "the notebook did not provide X" is
-    replaced by that cell's error.
+    wrote, the question is a ``grader_error`` quoting it (never the student's fault). Otherwise the
+    first failed cell above it counts (later failures are usually its consequences; cells the
+    student added count only when nothing else failed): when the question lacks an object, "the
+    notebook did not provide X" is replaced by that cell's error.
     """
     from .hints import explain_cascade
 
@@ -186,11 +186,14 @@ def attribute_cell_errors(result: StudentResult, report: runner.NotebookReport) 
         above = report.errors_before(o.question.id)
         if not above:
             continue
-        first = above[0]  # later failures are often consequences of the first one
-        if first.graders_problem:  # points already earned are kept; the instructor regrades
+        graders = next((c for c in above if c.graders_problem), None)
+        # the first failure the student's own cells (or the locked cells using them) had: later failures are
+        # usually its consequences; a cell the student added is blamed only when nothing else failed
+        first = next((c for c in above if c.origin != "extra"), above[0])
+        if graders is not None:  # points already earned are kept; the instructor regrades
             qr.status = GRADER_ERROR
             qr.message = ("could not be graded properly because a locked cell of the grader's copy failed (not "
-                          f"your fault; the instructor will regrade): {first.message}")
+                          f"your fault; the instructor will regrade): {graders.message}")
         elif explain_cascade(qr, first.message):
             pass  # a stub above (blank notebook): "not implemented yet", status not_implemented
         elif qr.details.get("cause") == "missing":

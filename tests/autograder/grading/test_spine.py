@@ -218,3 +218,23 @@ def test_map_reaches_intake_and_the_class_loop(local, tmp_path, monkeypatch, cap
     rc = grade_cli(subs, tmp_path / "out", "--no-gradebook", "--map", "alice.ipynb=99_nope")
     err = capfd.readouterr().err.strip().splitlines()
     assert rc == 2 and len(err) == 1 and "99_nope" in err[0], err
+
+
+def test_failing_added_cell_does_not_hide_the_graders_problem(tmp_path):
+    """A harmless failing cell the student added at the top (a Colab-only import) neither takes the blame
+    for a later locked cell's missing data nor turns the grader's problem into the student's."""
+    from autograder.grading.grade_student import grade_student
+
+    src = tmp_path / "src"
+    shutil.copytree(SOURCE_DIR, src)
+    path = src / "01_basics.py"
+    anchor = 'expose("ar_logits", ar_logits'
+    path.write_text(path.read_text().replace(anchor, "raise FileNotFoundError('shapes.npz missing')\n" + anchor, 1))
+    nb = student_notebook()
+    import nbformat
+
+    parsed = nbformat.reads(nb.decode(), as_version=4)
+    parsed.cells.insert(0, nbformat.v4.new_code_cell("import google.colab  # only on Colab"))
+    res = grade_student(_sub("gil", nbformat.writes(parsed).encode()), _spec(src))
+    q = res.questions["fx_model_test"]
+    assert q.status == "grader_error" and "shapes.npz missing" in q.message and "google" not in q.message
