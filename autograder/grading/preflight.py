@@ -87,7 +87,8 @@ def _check_data(datasets: list[str]) -> list[str]:
 
             load_heldout(ds)
         except Exception as exc:  # noqa: BLE001 - DataNotFoundError names the places searched
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            problems.append(f"dataset {ds} is not available to the grader ({type(exc).__name__}: {first}); "
+            text = " ".join(str(exc).split())  # one line: the places searched included
+            text = text if len(text) <= 400 else text[:400] + " ..."
+            problems.append(f"dataset {ds} is not available to the grader ({type(exc).__name__}: {text}); "
                             "set ARKIT_DATA_DIR to the folder holding the data files")
     return problems
