@@ -189,6 +189,8 @@ def _main(args: argparse.Namespace) -> int:
         rows = pipeline.run(cfg, progress)
     except LockedError as exc:
         raise UsageError(str(exc)) from None
+    except OSError as exc:  # the output folder is a file, not writable, the disk is full, ...
+        raise UsageError(f"cannot write the results to {cfg.out}: {exc}") from None
     except pipeline.Interrupted as exc:
         progress.close()
         print(f"\n{PROG}: interrupted; {len(exc.rows)} student(s) saved in {cfg.out} "

@@ -92,8 +92,8 @@ def test_rerun_skips_and_says_so(local, capfd):
     assert "graded 0, failed 0, skipped 2 (unchanged)" in capfd.readouterr().err
 
 
-@pytest.mark.parametrize("case", ["txt", "missing", "empty", "unknown_assignment", "bad_map"])
-def test_bad_input_exits_nonzero_with_one_line(case, tmp_path, capfd):
+@pytest.mark.parametrize("case", ["txt", "missing", "empty", "unknown_assignment", "bad_map", "out_is_a_file"])
+def test_bad_input_exits_nonzero_with_one_line(case, local, tmp_path, capfd):
     from autograder.grading import cli
 
     txt = tmp_path / "names.txt"
@@ -101,13 +101,15 @@ def test_bad_input_exits_nonzero_with_one_line(case, tmp_path, capfd):
     (tmp_path / "empty").mkdir()
     argv = {"txt": ["fx1", str(txt)], "missing": ["fx1", str(tmp_path / "nope")],
             "empty": ["fx1", str(tmp_path / "empty")], "bad_map": ["fx1", str(tmp_path / "empty"), "--map", "x"],
-            "unknown_assignment": ["hw_unknown", str(tmp_path / "empty")]}[case]
+            "unknown_assignment": ["hw_unknown", str(tmp_path / "empty")],
+            "out_is_a_file": ["fx1", str(local[1]), "--out", str(txt), "--no-gradebook", "--skip-preflight"]}[case]
     extra = [] if case == "unknown_assignment" else ["--source-dir", str(SOURCE_DIR), "--questions", str(QUESTIONS)]
-    rc = cli.main(argv + extra + ["--out", str(tmp_path / "out")])
+    rc = cli.main(argv + extra + ([] if "--out" in argv else ["--out", str(tmp_path / "out")]))
     err = capfd.readouterr().err.strip()
     assert rc == 2 and len(err.splitlines()) == 1 and "Traceback" not in err, err
     expected = {"txt": "is not a zip file", "missing": "does not exist", "empty": "no submissions found in",
-                "unknown_assignment": "unknown assignment 'hw_unknown'", "bad_map": "FILE=NOTEBOOK"}[case]
+                "unknown_assignment": "unknown assignment 'hw_unknown'", "bad_map": "FILE=NOTEBOOK",
+                "out_is_a_file": "cannot write the results to"}[case]
     assert expected in err, err
 
 
