@@ -42,14 +42,15 @@ def kill_me_with_parent() -> None:
         _PRCTL(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
 
 
-def die_with_parent(sig: int = signal.SIGKILL) -> bool:
+def die_with_parent(sig: int = signal.SIGKILL, expected_parent: int | None = None) -> bool:
     """Ask the kernel to send ``sig`` to this process when its parent dies; returns whether it could.
 
-    If the parent is already gone (reparented to init or a subreaper), exits at once.
+    If the parent is already gone (this process was reparented to init or a subreaper, so its
+    parent is no longer ``expected_parent``), exits at once.
     """
     if _PRCTL is None:
         return False
-    parent = os.getppid()
+    parent = os.getppid() if expected_parent is None else expected_parent
     if _PRCTL(PR_SET_PDEATHSIG, int(sig), 0, 0, 0) != 0:
         return False
     if os.getppid() != parent or parent == 1:  # the parent died before prctl took effect

@@ -13,6 +13,7 @@ import concurrent.futures as cf
 import hashlib
 import json
 import multiprocessing as mp
+import os
 import signal
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -114,9 +115,9 @@ def discover(cfg: Config) -> list[inputs.Submission]:
 _WORKER: dict = {}
 
 
-def _init_worker(cfg: Config, slots, die: bool = True) -> None:
+def _init_worker(cfg: Config, slots, die: bool = True, parent: int | None = None) -> None:
     if die:
-        die_with_parent()
+        die_with_parent(expected_parent=parent)
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     slot = slots.get() if slots is not None else 0
     _WORKER["cfg"] = cfg
@@ -241,7 +242,8 @@ def _run_pool(cfg: Config, questions, todo, finished, saved) -> None:
     for i in range(cfg.workers):
         slots.put(i)
     spec = spec_from_config(cfg, questions)
-    pool = cf.ProcessPoolExecutor(cfg.workers, mp_context=ctx, initializer=_init_worker, initargs=(cfg, slots))
+    pool = cf.ProcessPoolExecutor(cfg.workers, mp_context=ctx, initializer=_init_worker,
+                                 initargs=(cfg, slots, True, os.getpid()))
     try:
         futures = {pool.submit(grade_submission, sub, key): (sub, key) for sub, key in todo}
         saved()  # while the workers start
