@@ -310,7 +310,7 @@ class AuditedParamFn:
                     f"scored changed ({len(bad_splice)} audited example(s)). For a 1D variable the parameters must "
                     "not depend on x at all: ignore x and return the same parameters for every example.")
             allowed = int(self._q[u])
-            seen = ("nothing of the example" if allowed == 0 else
+            seen = ("none of the example's values" if allowed == 0 else
                     f"only the variables generated before {describe_position(self.spec, allowed)}")
             raise ARAuditError(
                 f"{self.name} is not autoregressive: changing a held-out example from "
@@ -402,7 +402,5 @@ def audit_heldout(model: Callable, spec: ParamFnSpec, n: int, *, seed: int = 0, 
     split = load_heldout(spec.dataset)
     x = torch.as_tensor(split.x[:n])
     y = torch.as_tensor(split.y[:n]) if spec.conditional and split.y is not None else None
-    if isinstance(model, torch.nn.Module):
-        with eval_mode(model):
-            return check_ar_on_data(model, spec, x, y, seed=seed, name=name)
-    return check_ar_on_data(model, spec, x, y, seed=seed, name=name)
+    with eval_mode(model):                  # no-op for proxies and plain functions
+        return check_ar_on_data(model, spec, x, y, seed=seed, name=name)
