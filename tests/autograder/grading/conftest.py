@@ -42,3 +42,23 @@ def sandbox_ok() -> bool:
     from autograder.grading.sandbox import probe_isolation
 
     return probe_isolation().namespaces and probe_isolation().uid_drop
+
+
+@pytest.fixture(scope="session")
+def hw1_graded(tmp_path_factory):
+    """The hw1 example submissions (``autograder.examples``) graded once per session by the
+    sandboxed pipeline: ``(root, students, rows, out)``; ``root / "examples"`` holds the course
+    and the ``submitted/<student>/hw1`` notebooks (also graded by nbgrader in
+    ``test_hw1_paths_agree.py``)."""
+    from autograder.examples import build_examples
+    from autograder.grading import cli as grade_cli
+    from autograder.grading import pipeline
+    from autograder.paths import SOLUTIONS_DIR
+
+    root = tmp_path_factory.mktemp("hw1_examples")
+    students = build_examples("hw1", root / "examples")
+    out = root / "grades"
+    args = grade_cli.parser().parse_args(["hw1", str(root / "examples"), "--out", str(out), "--workers", "2",
+                                          "--profile", "ci", "--source-dir", str(SOLUTIONS_DIR / "hw1")])
+    rows = pipeline.run(grade_cli.config_from_args(args))
+    return root, students, rows, out

@@ -4,10 +4,7 @@ import json
 
 import pytest
 
-from autograder.examples import HW1_MUTATIONS, build_examples
-from autograder.grading import cli as grade_cli
-from autograder.grading import pipeline
-from autograder.paths import SOLUTIONS_DIR
+from autograder.examples import HW1_MUTATIONS
 
 pytestmark = pytest.mark.slow
 
@@ -20,13 +17,9 @@ EXPECTED_FAILURES = {
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    root = tmp_path_factory.mktemp("hw1_examples")
-    students = build_examples("hw1", root / "examples")
-    out = root / "grades"
-    args = grade_cli.parser().parse_args(["hw1", str(root / "examples"), "--out", str(out), "--workers", "2",
-                                          "--profile", "ci", "--source-dir", str(SOLUTIONS_DIR / "hw1")])
-    rows = pipeline.run(grade_cli.config_from_args(args))
+def graded(hw1_graded):
+    """Shared with test_hw1_paths_agree.py (one sandboxed run per session, see conftest.py)."""
+    _, students, rows, out = hw1_graded
     return students, rows, out
 
 
