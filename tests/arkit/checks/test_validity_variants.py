@@ -29,15 +29,31 @@ def test_random_degree_made_masks_pass_for_every_seed(factor):
 
 
 @pytest.mark.parametrize("factor", [1, 2])
-def test_random_degree_made_models_pass_for_every_seed(factor):
+@pytest.mark.parametrize("num_vars", [5, 8, MADE_D])
+def test_random_degree_made_models_pass_for_every_seed(factor, num_vars):
+    """Before issue 10, width D failed for 4 of these 60 (D, seed) pairs (dead prefixes longer
+    than half the outputs)."""
     failed = {}
     for seed in SEEDS:
-        order = torch.randperm(MADE_D, generator=torch.Generator().manual_seed(seed))
-        model = made_random.RandomDegreeMade(MADE_D, order, factor * MADE_D, num_values=3, seed=seed)
-        result = check_autoregressive(model, (MADE_D,), order=order, num_values=3, family="made", figure=False)
+        order = torch.randperm(num_vars, generator=torch.Generator().manual_seed(seed))
+        model = made_random.RandomDegreeMade(num_vars, order, factor * num_vars, num_values=3, seed=seed)
+        result = check_autoregressive(model, (num_vars,), order=order, num_values=3, family="made", figure=False)
         if not result.passed:
             failed[seed] = result.message
     assert not failed, failed
+
+
+def test_dead_output_after_a_live_one_fails():
+    """Dead outputs that are not a prefix of the order never come from degrees."""
+    from arkit.checks.masks import check_made_masks
+
+    def holes(order, hidden_sizes):
+        masks = made_random.random_degree_masks(order, hidden_sizes, seed=0)
+        masks[-1][int(list(order)[-1])] = 0.0        # the last-generated output sees nothing
+        return masks
+
+    result = check_made_masks(holes, [(list(range(8)), [16, 16])])
+    assert not result.passed and "after a live one" in result.message, result.message
 
 
 # -- gated layouts ------------------------------------------------------------------
