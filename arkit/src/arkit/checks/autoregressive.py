@@ -260,7 +260,14 @@ def _blind_spot(probe, convolutional, seen, rows, pixel, x, y, seed):
     """The blind-spot region of ``pixel`` (see :class:`arkit.checks.liveness.BlindSpot`):
     on an enlarged canvas for convolutional models, else from ``seen`` at the real size."""
     c, h, w = probe.var_shape
-    if convolutional:
+    pick = [r for r, d in enumerate(rows.tolist()) if (d // w) % h == pixel[0] and d % w == pixel[1]]
+    if not pick:
+        return None
+    seen_map = seen[pick].reshape(len(pick), c, h, w).any(dim=0).any(dim=0)
+    real = live_mod.blind_spot(seen_map, pixel, pixel, (h, w))
+    # The enlarged canvas only adds paths (zero padding can only remove them), so its region is a
+    # subset of the real one: measure it only when the real canvas shows candidate cells.
+    if convolutional and real is not None:
         big = _enlarged(probe)
         if big is not None:
             big_pixel = (big.var_shape[1] - 1, w)
@@ -272,11 +279,7 @@ def _blind_spot(probe, convolutional, seen, rows, pixel, x, y, seed):
             hb, wb = big.var_shape[1:]
             seen_map = seen_big.reshape(len(big_rows), c, hb, wb).any(dim=0).any(dim=0)
             return live_mod.blind_spot(seen_map, big_pixel, pixel, (h, w))
-    pick = [r for r, d in enumerate(rows.tolist()) if (d // w) % h == pixel[0] and d % w == pixel[1]]
-    if not pick:
-        return None
-    seen_map = seen[pick].reshape(len(pick), c, h, w).any(dim=0).any(dim=0)
-    return live_mod.blind_spot(seen_map, pixel, pixel, (h, w))
+    return real
 
 
 def _enlarged(probe: ModelProbe) -> ModelProbe | None:
