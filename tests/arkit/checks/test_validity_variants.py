@@ -164,3 +164,15 @@ def test_a_single_corner_cell_is_reported_not_failed():
     that has not reached it yet, so reported (message) but not failed."""
     result = check_autoregressive(LayoutGated(2, 3, **BLIND["staircase"]), (1, 10, 10), family="gated", figure=False)
     assert result.passed and "not a blind spot" in result.message, result.message
+
+
+def test_deep_reference_gated_model_has_no_numerical_blind_spot():
+    """Before issue 10 the reference Gated PixelCNN (10 layers, 28x28) failed with "blind spot: 4
+    allowed pixels": real paths whose gradients are a millionth of the largest one. Liveness
+    now counts any nonzero gradient as seen."""
+    from autograder.reference.models import GatedPixelCNN
+
+    torch.manual_seed(0)
+    result = check_autoregressive(GatedPixelCNN(hidden=16, kernel_size=3, num_layers=10), (1, 28, 28),
+                                  family="gated", figure=False)
+    assert result.passed, result.message
