@@ -10,6 +10,7 @@ from variants.public_bugs import SwappedLayoutPixelCNN, sign_flipped_history
 
 from arkit.checks.autoregressive import check_autoregressive
 from arkit.checks.masks import check_made_masks, check_pixelcnn_mask
+from autograder.reference.models import GatedPixelCNN as GatedReference
 
 SEEDS = range(20)
 MADE_D = 12
@@ -175,4 +176,20 @@ def test_deep_reference_gated_model_has_no_numerical_blind_spot():
     torch.manual_seed(0)
     result = check_autoregressive(GatedPixelCNN(hidden=16, kernel_size=3, num_layers=10), (1, 28, 28),
                                   family="gated", figure=False)
+    assert result.passed, result.message
+
+
+BORDER_ONLY = {  # correct models whose only cells reported before issue 10 lay on the image border
+    "reference_8_layers": (lambda: GatedReference(hidden=16, kernel_size=3, num_layers=8),
+                           "3 cells in column 15 (right border)"),
+    "split_conv_masked_8_layers": (lambda: LayoutGated(8, 3, **LAYOUTS["split_conv_masked"]),
+                                   "3 cells in column 0 (left border)"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BORDER_ONLY))
+def test_border_only_unseen_cells_are_not_a_blind_spot(name):
+    """On 16x16 these failed before issue 10 with "blind spot" cells only at the border."""
+    torch.manual_seed(0)
+    result = check_autoregressive(BORDER_ONLY[name][0](), (1, 16, 16), family="gated", figure=False)
     assert result.passed, result.message

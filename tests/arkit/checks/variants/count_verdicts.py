@@ -2,7 +2,7 @@
 fails) and misses (a wrong variant passes, or fails with another cause).
 
 Run from the repository root: ``.venv/bin/python tests/arkit/checks/variants/count_verdicts.py``.
-Measured on 2026-12-01: before the issue-10 changes 7 false failures of 182 correct variants and
+Measured on 2026-12-01: before the issue-10 changes 10 false failures of 185 correct variants and
 8 misses of 12 wrong ones; after: 0 and 0."""
 import sys, torch, inspect
 sys.path.insert(0, "tests/arkit/checks"); sys.path.insert(0, "tests/autograder/checks")
@@ -45,6 +45,11 @@ kw_i = {"channels": "independent"} if NEW else {}
 kw_a = {"channels": "autoregressive"} if NEW else {}
 R("colour independent (asked independent)", check_autoregressive(ColourPixelCNN(True), (3, 8, 8), num_values=4, figure=False, **kw_i))
 R("colour AR (asked AR)", check_autoregressive(ColourPixelCNN(False), (3, 8, 8), num_values=4, figure=False, **kw_a))
+from autograder.reference.models import GatedPixelCNN
+for L, s in ((8, 16), (10, 28)):
+    torch.manual_seed(0)
+    R(f"reference gated L={L} {s}x{s}", check_autoregressive(GatedPixelCNN(hidden=16, kernel_size=3, num_layers=L), (1, s, s), family="gated", figure=False))
+R("gated split_conv_masked L=8 16x16", check_autoregressive(LayoutGated(8, 3, **LAYOUTS["split_conv_masked"]), (1, 16, 16), family="gated", figure=False))
 R("own dmol", check_dmol_log_prob(own_dmol.log_space)); R("own lmix", check_logistic_mixture_log_prob(own_lmix.clamped))
 for name, L in (("staircase", 6), ("centre_only", 2), ("centre_only", 6)):
     W(f"blind {name} L={L}", check_autoregressive(LayoutGated(L, 3, **BLIND[name]), (1, 10, 10), family="gated", figure=False), "blind spot")
