@@ -4,8 +4,9 @@
   pool worker's initializer, and in each sandbox launcher (``setpriv --pdeathsig``), so
   killing the grader kills its workers, and a dead worker takes its sandboxes with it
   (:func:`kill_me_with_parent` as the sandbox launcher's ``preexec_fn``; inside, ``unshare
-  --kill-child`` and the PID namespace do the rest). Without namespaces the launcher changes
-  uid, which clears the death signal: the sandbox then outlives a killed worker.
+  --kill-child`` and the PID namespace do the rest). Without namespaces the runner that the
+  launcher forks sets the death signal again after its uid change (``sandbox_boot``); processes the
+  student's code starts itself are then reaped by uid on a normal close, not after a SIGKILL.
 * :class:`OutputLock`: ``fcntl.flock`` on ``<out>/.lock`` so two runs never write into one
   output folder; the kernel releases it when the holder dies, however it dies.
 """

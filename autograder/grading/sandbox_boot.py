@@ -149,10 +149,28 @@ def main() -> None:
         os.setgroups([])
         os.setgid(uid)
         os.setuid(uid)
+    _die_with_parent()  # fork and the uid change both cleared it: the runner dies with this launcher
     os.chdir(cfg["cwd"])
     for fd in keep:
         os.set_inheritable(fd, True)
     os.execve(cfg["argv"][0], cfg["argv"], cfg["env"])
+
+
+def _die_with_parent() -> None:
+    """``prctl(PR_SET_PDEATHSIG, SIGKILL)``; exits at once if the launcher is already gone.
+
+    Without a PID namespace this is what stops a runner from outliving a grader killed with
+    SIGKILL (the launcher itself gets the same signal from its worker)."""
+    import signal
+
+    parent = os.getppid()  # may be 1: the launcher is PID 1 of its own PID namespace
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)  # the loaded libc: no library search after pivot_root
+        libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the launcher died before prctl took effect
+        os._exit(1)
 
 
 if __name__ == "__main__":

@@ -50,17 +50,17 @@ def _alive(pids) -> set[int]:
     return {p for p in pids if (st := _stat(p)) is not None and st[2] != "Z"}
 
 
-def _cmd(subs: Path, out: Path) -> list[str]:
+def _cmd(subs: Path, out: Path, *extra: str) -> list[str]:
     return [sys.executable, "-m", "autograder.cli", "grade", "fx1", str(subs), "--out", str(out), "--source-dir",
             str(SOURCE_DIR), "--questions", str(QUESTIONS), "--profile", "ci", "--workers", "2",
-            "--progress", "lines", "--skip-preflight"]
+            "--progress", "lines", "--skip-preflight", *extra]
 
 
-def _stop_mid_run(subs: Path, out: Path, sig: int) -> tuple[subprocess.Popen, str]:
+def _stop_mid_run(subs: Path, out: Path, sig: int, *extra: str) -> tuple[subprocess.Popen, str]:
     """Start a run, wait until one student finished (others running), send ``sig``; check that no
     process of the run survives. Returns the process and its stderr."""
     env = {**os.environ, "PYTHONHASHSEED": "0"}
-    proc = subprocess.Popen(_cmd(subs, out), cwd=REPO, env=env, stdout=subprocess.DEVNULL,
+    proc = subprocess.Popen(_cmd(subs, out, *extra), cwd=REPO, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
         first = proc.stderr.readline()  # "[k/4] s1 8/8 points, 4.2 s": one student done, others running
@@ -124,3 +124,14 @@ def test_ctrl_c_then_kill_9_then_rerun_gives_exactly_the_right_rows(tmp_path):
 
     with Gradebook(f"sqlite:///{out / 'gradebook.db'}") as gb:  # the gradebook agrees with grades.csv
         assert {s: gb.find_submission("fx1", s).score for s in right} == right
+
+
+def test_kill_9_without_namespaces_leaves_no_process(tmp_path):
+    """Without a PID namespace, does a SIGKILLed grader still take its workers and sandboxes along?
+    (The sandbox runner re-arms its death signal after fork and uid change.)"""
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    subs.mkdir()
+    for student, (nb, _) in STUDENTS.items():
+        (subs / f"{student}.ipynb").write_bytes(nb)
+    proc, _ = _stop_mid_run(subs, out, signal.SIGKILL, "--no-namespaces")
+    assert proc.returncode == -signal.SIGKILL

@@ -55,7 +55,7 @@ CASES = [
          replace={"fx_square": "def square(x):\n    return x * float('nan')\n",
                   "fx_mask": "import torch\ndef causal_mask(D):\n    return torch.ones(D)\n",
                   "fx_model": "def ar_logits(x):\n    return (2 * x.float() - 1) * 20\n"}),
-    case("inf_nondeterministic", {"fx_square_test": "nan or inf", "fx_model_test": "not deterministic"},
+    case("inf_nondeterministic", {"fx_square_test": "nan or inf", "fx_model_test": "different outputs for the same held-out example"},
          replace={"fx_square": "def square(x):\n    return x * float('inf')\n",
                   "fx_model": "import torch\ndef ar_logits(x):\n    return torch.randn(x.shape) * 0.1\n"}),
     case("numpy_and_renamed", {"fx_square_test": "ndarray", "fx_mask_test": "causal_mask was not available"},
