@@ -11,14 +11,43 @@ matters: a student who edited a locked cell.
 *released* form (the stored source with the hidden-test regions cleared, exactly
 as ``ClearHiddenTests`` does) and restores the stored source silently; any other
 difference still goes through nbgrader's own check, which warns and restores.
+
+It also makes a graded cell's *public* lines (the checks a student runs before the
+hidden region) unable to decide the points during autograde: they run inside a
+``try`` that prints their failure, and the hidden ``grade_in_notebook`` below decides,
+exactly as the sandboxed pipeline does (it never runs public lines). Without this a
+public check that raises would score the cell 0 where the pipeline gives partial
+credit. Students' own runs are unchanged: there the public lines raise as written.
 """
 from __future__ import annotations
 
 import copy
+import textwrap
 
 from nbgrader import utils
 from nbgrader.api import MissingEntry
 from nbgrader.preprocessors import ClearHiddenTests, OverwriteCells
+
+
+HIDDEN_BEGIN = "### BEGIN HIDDEN TESTS"
+
+
+def guard_public_lines(source: str) -> str:
+    """``source`` of a graded cell with its lines before the hidden region wrapped in ``try``.
+
+    A failing public line prints ``public check failed: ...`` on stdout (nbgrader scores any
+    cell that writes to stderr 0) and the hidden region runs. Cells without a hidden region
+    or without public code are returned unchanged.
+    """
+    head, sep, tail = source.partition(HIDDEN_BEGIN)
+    code = [ln for ln in head.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+    if not sep or not code:
+        return source
+    return ("try:  # autograde: the public checks print their failure, the hidden test decides the points\n"
+            + textwrap.indent(head.rstrip("\n") + "\n", "    ", lambda line: True)
+            + "except Exception as _public_exc:\n"
+            + "    print(f'public check failed: {type(_public_exc).__name__}: {_public_exc}')\n"
+            + sep + tail)
 
 
 class OverwriteReleasedCells(OverwriteCells):
@@ -42,4 +71,7 @@ class OverwriteReleasedCells(OverwriteCells):
             if (stored is not None and stored.locked and cell.source != stored.source
                     and cell.source == self.released_source(stored.source, cell)):
                 cell.source = stored.source  # the released cell, untouched: put the hidden tests back
-        return super().preprocess_cell(cell, resources, cell_index)
+        cell, resources = super().preprocess_cell(cell, resources, cell_index)
+        if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("grade"):
+            cell.source = guard_public_lines(cell.source)
+        return cell, resources

@@ -16,15 +16,9 @@ from autograder.release import autograde as ag
 pytestmark = pytest.mark.slow
 
 TOLERANCE = 0.01  # points
-# question id -> why the paths may still disagree (remove an entry when its cause is fixed)
-PUBLIC_RAISES_FIRST = ("the graded cell's public check ({}.raise_if_failed()) raises before the hidden "
-                       "grade_in_notebook runs, so nbgrader scores the cell 0 while the sandboxed pipeline "
-                       "gives the Question's partial score ({}); needs a policy: public failure = 0 on both "
-                       "paths, or public lines that do not raise in the autograde run")
-KNOWN_DISAGREEMENTS: dict[str, str] = {
-    "pixelcnn_mask_test": PUBLIC_RAISES_FIRST.format("check_pixelcnn_mask", "1.25 of 5 for pixelcnn_centre_on"),
-    "pixelcnn_cond_test": PUBLIC_RAISES_FIRST.format("check_autoregressive", "1.5 of 3 for pixelcnn_centre_on"),
-}
+# question id -> why the paths may still disagree (none known: a graded cell's public lines cannot
+# decide the points during autograde, see autograder.release.nbgrader_ext.guard_public_lines)
+KNOWN_DISAGREEMENTS: dict[str, str] = {}
 STUDENTS = [m.student for m in HW1_MUTATIONS]
 
 
