@@ -17,7 +17,6 @@ Every error is one line on stderr, without a traceback.
 from __future__ import annotations
 
 import argparse
-import inspect
 import os
 import sys
 import time
@@ -73,14 +72,14 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def parse_mapping(items: list[str]) -> dict[str, str]:
-    out = {}
-    for item in items:
-        name, sep, stem = item.rpartition("=")
-        if not sep or not name or not stem:
-            raise UsageError(f"--map takes FILE=NOTEBOOK, got {item!r}")
-        out[name] = stem[:-len(".ipynb")] if stem.endswith(".ipynb") else stem
-    return out
+def parse_mapping(items: list[str], stems: list[str] | None = None) -> dict[str, str]:
+    """``--map FILE=NOTEBOOK`` items -> ``{file: stem}`` (intake's parser; errors become usage errors)."""
+    from . import inputs  # stdlib only
+
+    try:
+        return inputs.parse_map_args(items, stems)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def check_paths(args: argparse.Namespace, source_dir: Path) -> None:
@@ -127,7 +126,12 @@ def config_from_args(args: argparse.Namespace):
         seed=args.seed, workers=max(1, args.workers), limits=limits, questions_module=args.questions,
         gradebook=gradebook, force=args.force, keep_extra_cells=not args.only_solution_cells,
         allow_namespaces=not args.no_namespaces, progress=args.progress, hint_level=args.hint_level,
-        mapping=parse_mapping(args.map) or None)
+        mapping=parse_mapping(args.map, stems_of(args)) or None)
+
+
+def stems_of(args: argparse.Namespace) -> list[str]:
+    """Notebook stems of the assignment (``NN_name.py`` instructor sources)."""
+    return sorted(p.stem for p in _default_source_dir(args).glob("[0-9][0-9]_*.py"))
 
 
 def _default_source_dir(args) -> Path:
@@ -151,16 +155,16 @@ def _main(args: argparse.Namespace) -> int:
     start = time.monotonic()
     source_dir = _default_source_dir(args)
     check_paths(args, source_dir)
-    mapping = parse_mapping(args.map)
     stems = sorted(p.stem for p in source_dir.glob("[0-9][0-9]_*.py"))
+    mapping = parse_mapping(args.map, stems)
     from . import inputs  # stdlib only: still before torch
 
-    if mapping and "mapping" not in inspect.signature(inputs.discover).parameters:
-        raise UsageError("--map is not supported yet by the intake (inputs.discover has no mapping parameter)")
     try:
-        subs = inputs.discover(args.submissions, args.assignment, stems, **({"mapping": mapping} if mapping else {}))
+        subs = inputs.discover(args.submissions, args.assignment, stems, mapping=mapping or None)
     except (OSError, ValueError) as exc:
         raise UsageError(str(exc)) from None
+    for line in inputs.instructor_report(subs):  # collisions, refused files, ambiguous names: the instructor sees them
+        print(f"{PROG}: intake: {line}", file=sys.stderr)
     if not subs:
         raise UsageError(f"no submissions found in {args.submissions} (expected notebooks named after "
                          f"{', '.join(s + '.ipynb' for s in stems)}, an nbgrader course or an LMS zip)")

@@ -12,7 +12,6 @@ Usage: ``python -m autograder.grading.gs_run --assignment A --source-dir DIR
 from __future__ import annotations
 
 import argparse
-import inspect
 import sys
 from pathlib import Path
 
@@ -73,8 +72,7 @@ def main(argv: list[str] | None = None) -> int:
 
     write(spec.empty_result(args.student))
     try:
-        one = {"one_student": True} if "one_student" in inspect.signature(inputs.discover).parameters else {}
-        subs = inputs.discover(cfg.submissions, cfg.assignment, cfg.stems(), **one)
+        subs = inputs.discover(cfg.submissions, cfg.assignment, cfg.stems(), one_student=True)
     except (OSError, ValueError) as exc:
         subs = []
         print(f"gs_run: {exc}", file=sys.stderr)

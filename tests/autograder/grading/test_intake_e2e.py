@@ -15,7 +15,7 @@ from fixture_assignment.build import student_notebook
 pytestmark = pytest.mark.slow
 
 
-def test_class_with_collision_real_names_and_a_huge_notebook(tmp_path):
+def test_class_with_collision_real_names_and_a_huge_notebook(tmp_path, capsys):
     subs, out = tmp_path / "subs", tmp_path / "out"
     subs.mkdir()
     (subs / "victim_b_01_basics.ipynb").write_bytes(student_notebook())
@@ -25,6 +25,9 @@ def test_class_with_collision_real_names_and_a_huge_notebook(tmp_path):
     with open(subs / "mallory_01_basics.ipynb", "wb") as fh:
         fh.truncate(200 * 10**6)
     assert grade_cli(subs, out, "--workers", "1", "--no-gradebook") == 0
+    console = capsys.readouterr().err  # the instructor sees the collision and the refused file, naming both files
+    assert "intake:" in console and "victim_b!_01_basics.ipynb" in console and "victim_b_01_basics.ipynb" in console
+    assert "mallory_01_basics.ipynb" in console
     folders = sorted(p.name for p in out.iterdir() if p.is_dir())
     victim = next(f for f in folders if f.startswith("victim_b-") and read_results(out, f)["score"] == 8.0)
     attacker = next(f for f in folders if f.startswith("victim_b-") and f != victim)
