@@ -8,6 +8,7 @@ from autograder.assignments.base import Question
 from autograder.assignments.spec import ParamFnSpec
 from autograder.grading.grade_student import GradeSpec, SandboxSpec
 from autograder.grading.preflight import preflight
+from conftest import grade_cli  # at import time: later, "conftest" may name another folder's conftest
 from fixture_assignment.build import SOURCE_DIR
 
 
@@ -75,7 +76,6 @@ def test_broken_or_missing_instructor_sources(calibration, tmp_path):
 
 def test_cli_stops_before_grading_with_one_line(monkeypatch, calibration, tmp_path, capfd):
     """`autograder grade` with a preflight problem: exit 2, one line, nobody graded (no output folder rows)."""
-    from conftest import grade_cli
     from fixture_assignment.build import student_notebook
 
     import autograder.grading.preflight as pre
