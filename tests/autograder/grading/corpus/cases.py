@@ -94,6 +94,17 @@ CASES = [
                                "try:\n    from arkit.data.mnist import read_mnist\n    read_mnist('t10k')\n"
                                "    found.append('loaded')\nexcept Exception:\n    pass\n"
                                "def square(x):\n    return x * x if not found else x * 0\n"}),
+    # another checkout (the one the student package comes from, or any under /tmp or /work) would hold
+    # the thresholds, the held-out seeds and the solutions: the allow-list view shows none of them
+    case("read_instructor_files", {},
+         replace={"fx_square": "import glob, os, pathlib\nimport arkit\n"
+                               "root = pathlib.Path(arkit.__file__).resolve().parents[3]\n"
+                               "found = [str(p) for p in (root / 'autograder' / 'calibration' / 'hw1.json',\n"
+                               "         root / 'solutions' / 'hw1', pathlib.Path('{source}')) if p.exists()]\n"
+                               "for top in ('/tmp', '/work', '/root', '/home'):\n"
+                               "    found += glob.glob(top + '/*/autograder/calibration/*.json')\n"
+                               "    found += glob.glob(top + '/*/*/autograder/calibration/*.json')\n"
+                               "def square(x):\n    return x * x if not found else x * 0\n"}),
     case("network", {},
          replace={"fx_mask": "import socket\ntry:\n    socket.create_connection(('1.1.1.1', 53), timeout=3)\n"
                                "    NET = True\nexcept OSError:\n    NET = False\n"
