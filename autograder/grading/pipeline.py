@@ -68,14 +68,19 @@ class Config:
 
 def fingerprint(cfg: Config) -> str:
     """Hash of what decides a grade besides the submission: instructor sources, grader code, settings."""
+    import arkit  # the public checks decide verdicts too
+
     h = hashlib.sha256()
-    files = sorted(cfg.source_dir.glob("*.py")) + sorted(GRADING_DIR.glob("*.py"))
-    files += sorted((REPO_ROOT / "autograder" / "assignments").rglob("*.py"))
+    files = sorted(cfg.source_dir.glob("*.py"))
+    # every line of trusted code that can change a verdict: the instructor package (questions,
+    # checks, references, grading) and the student package's checks
+    files += sorted((REPO_ROOT / "autograder").rglob("*.py"))
+    files += sorted(Path(arkit.__file__).resolve().parent.rglob("*.py"))
     files += sorted((REPO_ROOT / "autograder" / "calibration").glob("*.json"))
     if cfg.questions_module and cfg.questions_module.endswith(".py"):
         files.append(Path(cfg.questions_module))
     for f in files:
-        h.update(str(f.name).encode() + b"\0" + f.read_bytes())
+        h.update(f.name.encode() + b"\0" + f.read_bytes())
     h.update(json.dumps([cfg.assignment, cfg.profile, cfg.seed, asdict(cfg.limits), cfg.keep_extra_cells]).encode())
     return h.hexdigest()
 
