@@ -22,7 +22,7 @@ from arkit.checks.conv_fast import (analysed_pixel, analysed_vars, pixel_vars, p
                                    small_canvas_probe)
 from arkit.checks.dependency import (gradient_dependency, gradient_dependency_and_seen,
                                     perturbation_dependency)
-from arkit.checks.orders import VarNamer, as_order, default_order, identity_order
+from arkit.checks.orders import VarNamer, as_order_and_groups, default_order, identity_order
 from arkit.checks.perturbation import cut_violations
 from arkit.checks.probe import ModelProbe
 from arkit.checks.result import CheckResult
@@ -46,7 +46,13 @@ def check_autoregressive(model: Callable, input_shape: Sequence[int], order=None
             float fails). Put in eval mode during the check, then restored.
         input_shape: shape of ONE sample, e.g. ``(1, 28, 28)`` or ``(784,)``.
         order: ``order[k]`` = variable generated k-th; default raster (images,
-            R -> G -> B within a pixel) or the identity.
+            R -> G -> B within a pixel) or the identity. Or a *group order* (variables
+            sampled together): a list of groups (lists of flat variable indices, in sampling
+            order) or group ranks with ties (length D, ``order[d]`` = group of variable d,
+            0..G-1); see :func:`arkit.checks.orders.as_order_and_groups`. Variables of one
+            group must not depend on each other, each may depend on every earlier group, and
+            every variable of a group g > 0 must see something of the earlier groups. A
+            permutation is the special case of one variable per group: one code path (ranks).
         to_vars: ``out -> (B, D, F)``; the default understands the usual layouts
             (see :func:`arkit.checks.outputs.default_to_vars`).
         family: ``'made'``, ``'pixelcnn'``, ``'gated'``, ``'generic'`` or ``'auto'``:
@@ -85,13 +91,13 @@ def check_autoregressive(model: Callable, input_shape: Sequence[int], order=None
         if bad_layout:
             return CheckResult.fail(name, bad_layout, hint="return the documented layout (permute/transpose "
                                                            "the axes before returning)")
-    order = default_order(var_shape) if order is None else as_order(order, num_vars)
+    order, group = (default_order(var_shape), None) if order is None else as_order_and_groups(order, num_vars)
     family = live_mod.resolve_family(family, var_shape)
     is_image = len(var_shape) == 3
     channels = channels if is_image and var_shape[0] > 1 else "autoregressive"
-    namer = VarNamer(var_shape, order)
-    rank = live_mod.variable_ranks(order, var_shape, channels)
-    raster = is_image and torch.equal(order, default_order(var_shape))
+    namer = VarNamer(var_shape, order, group)
+    rank = live_mod.variable_ranks(order, var_shape, channels, group)
+    raster = is_image and group is None and torch.equal(order, default_order(var_shape))
 
     small = None
     if convolutional is not False and raster:
@@ -149,6 +155,10 @@ def check_autoregressive(model: Callable, input_shape: Sequence[int], order=None
         v = cut_bad[0]
         pair = namer.pair(v.out, v.inp) if v.inp is not None else \
             f"output {namer.name(v.out)} changes when variables generated at or after step {v.cut} change"
+        if group is not None:
+            pair = (f"{namer.name(v.out)} in group {int(group[v.out])} depends on "
+                    + (f"{namer.name(v.inp)} in group {int(group[v.inp])}" if v.inp is not None
+                       else f"the variables of groups >= {v.cut}"))
         msg = (f"not autoregressive: {pair}, but gradients show no such dependency: the model "
                f"hides a dependency from autograd (detach(), torch.no_grad(), .data, integer "
                f"ops or in-place tricks)")
@@ -180,7 +190,7 @@ def check_autoregressive(model: Callable, input_shape: Sequence[int], order=None
                "cuts": len(cuts), "forward_passes": passes, "family": family, "channels": channels,
                "dependency": how}
     notes = f"coverage of allowed pairs {live.coverage:.2f}"
-    if live.dead:
+    if live.dead and group is None:
         notes += (f"; {len(live.dead)} outputs generated first in the order see no input (their "
                   f"conditionals are unconditional, as random MADE degrees allow)")
     if live.blind_spot is not None:
@@ -189,7 +199,8 @@ def check_autoregressive(model: Callable, input_shape: Sequence[int], order=None
         return _finish(name, False, "; ".join(problems) + f" ({notes})", start, path, figure,
                        seen, rows, var_shape, order, [], pixel, live=live, score=0.5,
                        hint="; ".join(hints), **details)
-    msg = f"autoregressive ({path} check, {len(cuts)} cut tests); {notes}"
+    what = "" if group is None else f" for the group order ({int(group.max()) + 1} groups)"
+    msg = f"autoregressive{what} ({path} check, {len(cuts)} cut tests); {notes}"
     return _finish(name, True, msg, start, path, figure, seen, rows, var_shape, order, [], pixel,
                    live=live, **details)
 
@@ -344,8 +355,27 @@ def _cause(out: int, inp: int, namer: VarNamer, channels: str) -> tuple[str, str
             "stack)")
 
 
+def _group_message(out: int, inp: int, namer: VarNamer, count: int, how: str) -> tuple[str, str]:
+    """(message, hint) of one offending pair under a group order."""
+    g_out, g_in = int(namer.group[out]), int(namer.group[inp])
+    head = f"not autoregressive for the group order: {namer.name(out)} in group {g_out}"
+    tail = f" ({count} offending pairs, found by {how})"
+    if out == inp:
+        return (head + " depends on itself (on its own input)" + tail,
+                "an output may only see variables of earlier groups, never its own input")
+    if g_in == g_out:
+        return (f"{head} depends on {namer.name(inp)}, also in group {g_out}: variables sampled together "
+                f"must be conditionally independent{tail}",
+                "build the mask from the group ranks with a strict inequality: group[input] < group[output]")
+    return (f"{head} depends on {namer.name(inp)} in group {g_in}, a later group: a variable may depend "
+            f"only on the groups sampled before it{tail}",
+            "build the mask from the group ranks with a strict inequality: group[input] < group[output]")
+
+
 def _ar_message(pairs, namer, how, where, rank, dep, rows, channels="autoregressive") -> tuple[str, str]:
     out, inp = pairs[0]
+    if namer.group is not None:
+        return _group_message(out, inp, namer, len(pairs), how)
     cause, hint = _cause(out, inp, namer, channels)
     msg = (f"not autoregressive{where}: {namer.pair(out, inp)} ({len(pairs)} offending pairs, "
            f"found by {how}). Cause: {cause}")

@@ -33,6 +33,10 @@ Rules per model family (``FAMILY_RULES``) and why:
   reported, never failed (the masked PixelCNN has one by design).
 * ``gated``: as ``pixelcnn``, and a blind spot *wedge* fails (see :class:`BlindSpot`).
 * ``generic``: reported only, nothing enforced beyond the dead-output rule of ``made``.
+
+Group orders (ranks with ties, :func:`arkit.checks.orders.as_order_and_groups`): "allowed"
+is "in an earlier group"; every variable of a group g > 0 must see something of the groups
+before it (a dead output fails in every family: no dead prefix is tolerated).
 """
 from __future__ import annotations
 
@@ -121,16 +125,18 @@ def resolve_family(family: str, var_shape) -> str:
     return family
 
 
-def variable_ranks(order: torch.Tensor, var_shape, channels: str = "autoregressive") -> torch.Tensor:
+def variable_ranks(order: torch.Tensor, var_shape, channels: str = "autoregressive",
+                   group: torch.Tensor | None = None) -> torch.Tensor:
     """Rank of each variable for the "may see" relation: e may be seen by d iff rank[e] < rank[d].
 
-    ``'autoregressive'``: the generation step (:func:`ranks`). ``'independent'`` (images only):
-    every channel of a pixel gets the step of the pixel's first channel, so channels of one
-    pixel never see each other. int64 (D,).
+    ``'autoregressive'``: the generation step (:func:`ranks`), or for a group order the group
+    ``group[d]`` (ties: variables of one group never see each other). ``'independent'`` (images
+    only): every channel of a pixel gets the rank of the pixel's earliest channel, so channels
+    of one pixel never see each other. int64 (D,).
     """
     if channels not in CHANNELS:
         raise ValueError(f"channels must be one of {CHANNELS}, got {channels!r}")
-    rank = ranks(order)
+    rank = ranks(order) if group is None else group
     var_shape = tuple(var_shape)
     if channels == "autoregressive" or len(var_shape) != 3:
         return rank
@@ -212,7 +218,10 @@ def blind_spot(seen_map: torch.Tensor, pixel: tuple[int, int], shown_at: tuple[i
 
 def _tolerable_dead(live: Liveness, namer) -> bool:
     """Dead outputs a correct MADE with random degrees can have: a prefix of the order
-    (the outputs generated 2nd, 3rd, ..., see the module doc)."""
+    (the outputs generated 2nd, 3rd, ..., see the module doc). None for a group order: every
+    variable of a group after the first must see something of the earlier groups."""
+    if getattr(namer, "group", None) is not None:
+        return False
     steps = sorted(int(namer.rank[d]) for d in live.dead)
     return steps == list(range(1, len(steps) + 1))
 
@@ -226,7 +235,12 @@ def verdict_with_hints(live: Liveness, family: str, namer) -> tuple[list[str], l
     prefix = _tolerable_dead(live, namer)
     if live.dead and (not prefix or low_coverage):
         names = ", ".join(namer.name(d) for d in live.dead[:3])
-        why = (f" (dead outputs after a live one in the order: random degrees never do that)" if not prefix
+        grouped = getattr(namer, "group", None) is not None
+        if grouped:
+            names = ", ".join(f"{namer.name(d)} in group {int(namer.group[d])}" for d in live.dead[:3])
+        why = (" (with a group order every variable of a group after the first must depend on something "
+               "of the earlier groups)" if grouped else
+               f" (dead outputs after a live one in the order: random degrees never do that)" if not prefix
                else f" (so many that coverage of the allowed pairs is {live.coverage:.2f} < {rules['min_coverage']})")
         problems.append(f"{len(live.dead)} outputs are connected to no input although they may see "
                         f"earlier variables (e.g. {names}): dead outputs{why}")
