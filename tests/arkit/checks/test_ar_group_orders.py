@@ -215,3 +215,33 @@ def test_a_same_group_leak_hidden_from_autograd_is_found_by_the_group_cuts():
     assert not result.passed
     assert "pixel (0,0) in group 0 depends on pixel (0,2) in group 0" in result.message
     assert "hides a dependency from autograd" in result.message
+
+
+class ColourGroupModel(nn.Module):
+    """One masked linear layer over a (3, 4, 4) image, mask ``rank[e] < rank[d]``."""
+
+    def __init__(self, rank):
+        super().__init__()
+        torch.manual_seed(0)
+        self.lin = nn.Linear(rank.numel(), rank.numel())
+        self.register_buffer("mask", (rank.view(1, -1) < rank.view(-1, 1)).float())
+
+    def forward(self, x):
+        return nn.functional.linear(x.reshape(x.shape[0], -1), self.lin.weight * self.mask,
+                                    self.lin.bias).view(-1, 3, 4, 4)
+
+
+def test_colour_groups_with_independent_channels():
+    pix = sublattice_ranks(4, 4).view(1, 4, 4).expand(3, 4, 4)
+    per_pixel = pix.reshape(-1)                                       # all channels of a pixel share a group
+    per_channel = (pix * 3 + torch.arange(3).view(-1, 1, 1)).reshape(-1)  # R, G, B groups in turn
+    ok = check_autoregressive(ColourGroupModel(per_pixel), (3, 4, 4), per_pixel, figure=False,
+                              channels="independent")
+    assert ok.passed, ok.message
+    ok_ar = check_autoregressive(ColourGroupModel(per_channel), (3, 4, 4), per_channel, figure=False)
+    assert ok_ar.passed, ok_ar.message
+    bad = check_autoregressive(ColourGroupModel(per_channel), (3, 4, 4), per_channel, figure=False,
+                               channels="independent")
+    assert not bad.passed
+    assert "pixel (0,0) channel G in group 1 depends on pixel (0,0) channel R (group 0) of the same pixel" \
+        in bad.message and "channels='independent'" in bad.message

@@ -355,14 +355,19 @@ def _cause(out: int, inp: int, namer: VarNamer, channels: str) -> tuple[str, str
             "stack)")
 
 
-def _group_message(out: int, inp: int, namer: VarNamer, count: int, how: str) -> tuple[str, str]:
-    """(message, hint) of one offending pair under a group order."""
+def _group_message(out: int, inp: int, namer: VarNamer, rank, count: int, how: str) -> tuple[str, str]:
+    """(message, hint) of one offending pair under a group order (``rank``: the "may see" rank)."""
     g_out, g_in = int(namer.group[out]), int(namer.group[inp])
     head = f"not autoregressive for the group order: {namer.name(out)} in group {g_out}"
     tail = f" ({count} offending pairs, found by {how})"
     if out == inp:
         return (head + " depends on itself (on its own input)" + tail,
                 "an output may only see variables of earlier groups, never its own input")
+    if int(rank[inp]) == int(rank[out]) and g_in != g_out:     # channels='independent'
+        return (f"{head} depends on {namer.name(inp)} (group {g_in}) of the same pixel, but channels="
+                f"'independent' asks for the channels of a pixel to be independent given the earlier "
+                f"pixels{tail}",
+                "no channel may see any channel of its own pixel")
     if g_in == g_out:
         return (f"{head} depends on {namer.name(inp)}, also in group {g_out}: variables sampled together "
                 f"must be conditionally independent{tail}",
@@ -375,7 +380,7 @@ def _group_message(out: int, inp: int, namer: VarNamer, count: int, how: str) ->
 def _ar_message(pairs, namer, how, where, rank, dep, rows, channels="autoregressive") -> tuple[str, str]:
     out, inp = pairs[0]
     if namer.group is not None:
-        return _group_message(out, inp, namer, len(pairs), how)
+        return _group_message(out, inp, namer, rank, len(pairs), how)
     cause, hint = _cause(out, inp, namer, channels)
     msg = (f"not autoregressive{where}: {namer.pair(out, inp)} ({len(pairs)} offending pairs, "
            f"found by {how}). Cause: {cause}")
