@@ -74,6 +74,12 @@ class Question:
     meta: dict[str, Any] = field(default_factory=dict)
     param_fns: tuple[ParamFnSpec, ...] = ()
 
+    @property
+    def required_names(self) -> tuple[str, ...]:
+        """Every exposed name grading needs: ``needs``, then each declared param_fn's names (no repeats)."""
+        declared = (n for spec in self.param_fns for n in spec.names)
+        return tuple(dict.fromkeys((*self.needs, *declared)))
+
 
 _QUESTIONS: dict[str, dict[str, Question]] = {}
 
@@ -119,8 +125,7 @@ def grade_question(question: Question, objects: Mapping[str, Any], ctx: GradingC
     message names the cause; ``details["cause"]`` is ``"missing"`` (with
     ``details["missing"]``: the names), ``"not_implemented"`` or ``"exception"``.
     """
-    declared = [n for spec in question.param_fns for n in spec.names]
-    missing = list(dict.fromkeys(n for n in (*question.needs, *declared) if n not in objects))
+    missing = [n for n in question.required_names if n not in objects]
     if missing:
         them = "it" if len(missing) == 1 else "them"
         return CheckResult.fail(

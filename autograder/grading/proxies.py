@@ -93,8 +93,6 @@ def make_proxies(sandbox: Sandbox, exposed: dict[str, dict], call_timeout: float
     :func:`autograder.assignments.base.grade_question` audits exactly those, on this
     path and in the student's kernel alike.
     """
-    wanted = None
-    if question is not None:
-        wanted = set(question.needs) | {n for spec in question.param_fns for n in spec.names}
+    wanted = None if question is None else set(question.required_names)
     return {name: RemoteFunction(sandbox, name, meta, call_timeout, budget)
             for name, meta in exposed.items() if wanted is None or name in wanted}
