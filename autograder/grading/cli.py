@@ -160,7 +160,7 @@ def _main(args: argparse.Namespace) -> int:
     from . import inputs  # stdlib only: still before torch
 
     try:
-        subs = inputs.discover(args.submissions, args.assignment, stems, mapping=mapping or None)
+        subs = inputs.discover(args.submissions.resolve(), args.assignment, stems, mapping=mapping or None)
     except (OSError, ValueError) as exc:
         raise UsageError(str(exc)) from None
     for line in inputs.instructor_report(subs):  # collisions, refused files, ambiguous names: the instructor sees them
@@ -190,7 +190,7 @@ def _main(args: argparse.Namespace) -> int:
             raise UsageError(f"preflight: {problems[0]}{more}; nobody was graded")
     progress = ClassProgress(len(subs), cfg.progress)
     try:
-        rows = pipeline.run(cfg, progress)
+        rows = pipeline.run(cfg, progress, subs)
     except LockedError as exc:
         raise UsageError(str(exc)) from None
     except OSError as exc:  # the output folder is a file, not writable, the disk is full, ...

@@ -184,19 +184,24 @@ class Interrupted(KeyboardInterrupt):
         self.rows = rows
 
 
-def run(cfg: Config, progress: ClassProgress | None = None) -> dict[str, StudentResult]:
+def run(cfg: Config, progress: ClassProgress | None = None,
+        subs: list[inputs.Submission] | None = None) -> dict[str, StudentResult]:
     """Grade every submission; returns student -> :class:`StudentResult` (also written to ``cfg.out``).
+
+    ``subs``: the submissions when the caller discovered them already (the CLI does, to fail fast);
+    otherwise :func:`discover` reads ``cfg.submissions`` (intake hashes every notebook once).
 
     Raises :class:`~autograder.grading.lifetime.LockedError` when another run writes to ``cfg.out``
     and :class:`Interrupted` on Ctrl-C (everything finished so far is saved).
     """
     questions = runner.load_questions(cfg.assignment, cfg.questions_module)
     with OutputLock(cfg.out):
-        return _run(cfg, questions, progress)
+        return _run(cfg, questions, progress, subs)
 
 
-def _run(cfg: Config, questions, progress: ClassProgress | None) -> dict[str, StudentResult]:
-    subs = discover(cfg)
+def _run(cfg: Config, questions, progress: ClassProgress | None,
+         subs: list[inputs.Submission] | None) -> dict[str, StudentResult]:
+    subs = discover(cfg) if subs is None else subs
     base_key = fingerprint(cfg)
     rows: dict[str, StudentResult] = {}
     todo = []

@@ -129,7 +129,7 @@ def test_ctrl_c_keeps_partial_results_and_exits_130(local, tmp_path, monkeypatch
 
     root, subs, _, _ = local
 
-    def interrupted(cfg, progress=None):
+    def interrupted(cfg, progress=None, subs=None):
         raise pipeline.Interrupted({"alice": None})
 
     monkeypatch.setattr(pipeline, "run", interrupted)
@@ -209,7 +209,7 @@ def test_map_reaches_intake_and_the_class_loop(local, tmp_path, monkeypatch, cap
     root, subs, _, _ = local
     seen = {}
 
-    def fake_run(cfg, progress=None):
+    def fake_run(cfg, progress=None, subs=None):
         seen["mapping"] = cfg.mapping
         return {}
 
