@@ -28,6 +28,9 @@ class Mutation:
     old: str
     new: str
     description: str
+    # The question this bug must fail and a word its message must contain (lower case), e.g.
+    # ("wavenet_cache_test", "shift"); the example tests assert it. hw1's table lives in its test.
+    expect: tuple[str, str] | None = None
 
 
 HW1_MUTATIONS = (
@@ -43,6 +46,21 @@ HW1_MUTATIONS = (
 )
 
 MUTATIONS = {"hw1": HW1_MUTATIONS}
+
+
+def mutations_for(assignment: str) -> tuple[Mutation, ...]:
+    """The one-bug examples of ``assignment``: hw1's table above; from hw2 on, each notebook's
+    question module declares its own (``autograder.assignments.<hw>.mutations()``)."""
+    if assignment in MUTATIONS:
+        return MUTATIONS[assignment]
+    import importlib
+
+    try:
+        package = importlib.import_module(f"autograder.assignments.{assignment}")
+    except ModuleNotFoundError:
+        return ()
+    collect = getattr(package, "mutations", None)
+    return tuple(collect()) if collect else ()
 
 
 def apply_mutation(nb: nbformat.NotebookNode, mutation: Mutation) -> nbformat.NotebookNode:
@@ -66,7 +84,7 @@ def build_examples(assignment: str, out_dir: Path, mutations=None) -> dict[str, 
     one per mutation (only the mutated notebook: a partial submission).
     Returns ``{student: description}``.
     """
-    mutations = MUTATIONS.get(assignment, ()) if mutations is None else mutations
+    mutations = mutations_for(assignment) if mutations is None else mutations
     course = out_dir / "course"
     if course.exists():
         shutil.rmtree(course)

@@ -232,6 +232,20 @@ def fig_logistic_mixture(plt):
     return fig
 
 
+def _all_figures():
+    """``(name, fig_function)`` for :data:`FIGURES` here, then for the ``FIGURES`` of every sibling
+    ``figures_<topic>.py`` (one file per topic, e.g. ``figures_wavenet.py``), in file-name order."""
+    import importlib.util
+
+    found = [(name, globals()[f"fig_{name}"]) for name in FIGURES]
+    for path in sorted(Path(__file__).resolve().parent.glob("figures_*.py")):
+        spec = importlib.util.spec_from_file_location(f"course_site_{path.stem}", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        found += [(name, getattr(module, f"fig_{name}")) for name in getattr(module, "FIGURES", ())]
+    return found
+
+
 def generate(out_dir: Path) -> list[Path]:
     """Write every figure as ``out_dir/<name>.png`` (100 dpi); return the paths."""
     import matplotlib
@@ -242,8 +256,8 @@ def generate(out_dir: Path) -> list[Path]:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    for name in FIGURES:
-        fig = globals()[f"fig_{name}"](plt)
+    for name, draw in _all_figures():
+        fig = draw(plt)
         path = out_dir / f"{name}.png"
         fig.tight_layout()
         fig.savefig(path, dpi=100, metadata={"Software": None})
