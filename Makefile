@@ -53,8 +53,8 @@ test: $(STAMP)  ## run the whole test suite (what CI runs)
 	$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
 	echo ">> make test: pytest took $$(( $$(date +%s) - start )) s"; exit $$rc
 
-demo: $(STAMP)  ## run the main job end to end on bundled data
-	$(PY) -m autograder.cli demo
+demo: $(STAMP)  ## run the main job end to end on bundled data (ASSIGNMENT=hw2 for homework 2)
+	$(PY) -m autograder.cli demo $(ASSIGNMENT)
 
 bench: $(STAMP)  ## benchmarks, ratios vs baselines measured in the same run (BENCH_ARGS=--quick for a short run)
 	$(PY) -m autograder.cli bench $(BENCH_ARGS)
