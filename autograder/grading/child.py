@@ -187,6 +187,13 @@ def main() -> None:
     try:  # import the heavy libraries before the first cell, outside its time limit
         import torch  # noqa: F401
         import arkit.submission  # noqa: F401
+        # GPU packing (ray_executor): this process may hold only its share of the GPU's memory.
+        # RLIMIT_AS cannot bound CUDA (its driver reserves far more address space than it uses), so
+        # the share is torch's caching-allocator cap: a guard against accidents, not against a
+        # student who lifts it (the executor's scheduler and Ray's memory monitor are the backstop).
+        fraction = os.environ.get("ARKIT_CUDA_MEMORY_FRACTION")
+        if fraction and torch.cuda.is_available():
+            torch.cuda.set_per_process_memory_fraction(min(1.0, float(fraction)))
     except Exception:  # noqa: BLE001 - the cells will report it
         pass
     serve(fd_in, fd_out)

@@ -35,15 +35,19 @@ class SandboxSpec:
         hide: absolute folders covered by an empty mount inside the sandbox.
         allow_namespaces: use ``unshare`` (network/PID/mount namespaces) where it works.
         slot: worker slot (selects the sandbox uid); set per worker by the class loop.
+        env: extra ``(name, value)`` variables of the sandbox set by the executor on the node that
+            grades (e.g. the ``CUDA_VISIBLE_DEVICES`` Ray assigned, see ``ray_executor``); not a grading
+            setting (the result must not depend on it).
     """
 
     hide: tuple[str, ...] = ()
     allow_namespaces: bool = True
     slot: int = 0
+    env: tuple[tuple[str, str], ...] = ()
 
     def kwargs(self, env: dict[str, str]) -> dict:
         """Keyword arguments of ``Sandbox(limits, **kwargs)``."""
-        return {"slot": self.slot, "env": dict(env), "hide": list(self.hide),
+        return {"slot": self.slot, "env": {**env, **dict(self.env)}, "hide": list(self.hide),
                 "allow_namespaces": self.allow_namespaces}
 
 
