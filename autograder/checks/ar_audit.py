@@ -63,12 +63,19 @@ def _numel(shape) -> int:
     return n
 
 
-def order_positions(var_shape: tuple[int, ...]) -> torch.Tensor:
+def order_positions(var_shape: tuple[int, ...], order: str = "raster") -> torch.Tensor:
     """``pos[d]``: when flat variable ``d`` (C-order of ``var_shape``) is generated, int64 ``(D,)``.
 
     Raster order, channels innermost: for ``(C, H, W)`` variable ``c*H*W + i*W + j`` is step
     ``(i*W + j)*C + c``; otherwise the flat index itself (a scalar is one variable).
+    ``order="multiscale"`` (``(1, H, W)``): the variables sorted by multiscale group, raster order
+    within a group (the groups decide what may be seen: :func:`unit_limits`).
     """
+    if order == "multiscale":
+        group = _groups(var_shape)
+        pos = torch.empty_like(group)
+        pos[torch.sort(group, stable=True).indices] = torch.arange(group.numel())
+        return pos
     if len(var_shape) == 3:
         C, H, W = var_shape
         c, ij = torch.meshgrid(torch.arange(C), torch.arange(H * W), indexing="ij")
@@ -85,7 +92,11 @@ def unit_limits(spec: ParamFnSpec) -> torch.Tensor:
     its own pixel.
     """
     vs = spec.var_shape
-    pos = order_positions(vs)
+    pos = order_positions(vs, spec.order)
+    if spec.order == "multiscale":          # a variable may see the groups before its own
+        group = _groups(vs)
+        sizes = torch.bincount(group)
+        return (torch.cumsum(sizes, 0) - sizes)[group]
     C = vs[0] if len(vs) == 3 else 1
     if spec.likelihood == "pixelcnnpp":
         return torch.arange(vs[1] * vs[2]) * C
@@ -94,6 +105,13 @@ def unit_limits(spec: ParamFnSpec) -> torch.Tensor:
     if spec.color == "independent" and C > 1:
         return (pos // C) * C
     return pos
+
+
+def _groups(var_shape) -> torch.Tensor:
+    """Multiscale group of each flat variable of a ``(1, H, W)`` image, int64 ``(H*W,)``."""
+    from autograder.reference.models.multiscale import group_ranks
+
+    return group_ranks(var_shape)
 
 
 def units(spec: ParamFnSpec, out: Any, n: int) -> torch.Tensor:
@@ -156,6 +174,9 @@ def describe_unit(spec: ParamFnSpec, u: int) -> str:
 def describe_position(spec: ParamFnSpec, k: int) -> str:
     """Order position ``k`` as the variable generated there."""
     vs = spec.var_shape
+    if spec.order == "multiscale":
+        k = int(torch.nonzero(order_positions(vs, spec.order) == k)[0])
+        return f"pixel (row {k // vs[2]}, column {k % vs[2]}) (multiscale group {int(_groups(vs)[k])})"
     if len(vs) == 3:
         C, H, W = vs
         pix, c = divmod(k, C)
@@ -184,7 +205,7 @@ class AuditedParamFn:
         self.fn, self.spec, self.same_model = fn, spec, same_model
         self.name = spec.name
         self._gen = torch.Generator().manual_seed(int(seed) & 0x7FFFFFFF)
-        self._pos = order_positions(spec.var_shape)
+        self._pos = order_positions(spec.var_shape, spec.order)
         self._q = unit_limits(spec)
         self._pool: torch.Tensor | None = None
         self.audited_rows = 0       # scored rows that went through every audit
@@ -312,14 +333,25 @@ class AuditedParamFn:
             allowed = int(self._q[u])
             seen = ("none of the example's values" if allowed == 0 else
                     f"only the variables generated before {describe_position(self.spec, allowed)}")
+            if self.spec.order == "multiscale":
+                g = int(_groups(self.spec.var_shape)[u])
+                seen = "none of the example's values" if g == 0 else f"only the pixels of groups 0..{g - 1}"
             raise ARAuditError(
                 f"{self.name} is not autoregressive: changing a held-out example from "
-                f"{describe_position(self.spec, kk)} on (raster order{', R -> G -> B' if self._colour() else ''}) "
+                f"{describe_position(self.spec, kk)} on ({self._order_words()}) "
                 f"changed its output for {describe_unit(self.spec, u)}, which may depend on {seen} "
                 f"({len(bad_splice)} of the audited examples). The output for a variable must not see that "
                 f"variable or later ones: {self._hint()}")
 
+    def _order_words(self) -> str:
+        if self.spec.order == "multiscale":
+            return "multiscale group order, raster within a group"
+        return f"raster order{', R -> G -> B' if self._colour() else ''}"
+
     def _hint(self) -> str:
+        if self.spec.order == "multiscale":
+            return ("the conditioning of group g must hold the groups before g only (not g itself, not later "
+                    "groups)")
         if len(self.spec.var_shape) == 3:
             return ("check the masks (the first layer's mask must exclude the centre pixel"
                     + (", and channel g may see only channels before g at the centre)" if self._colour() else ")"))
