@@ -1,0 +1,98 @@
+"""Write the similarity results: ``pairs.csv`` (every pair that shares code) and ``report.html``.
+
+One list of :class:`~.compare.Match`, two views; neither reads the other. The HTML shows the top
+pairs side by side, the shared code highlighted (copydetect's ``highlight_overlap`` over its match
+spans, HTML-escaped: student code and names are untrusted text), and the notes on what was left
+out. Both files are written to a temporary name and renamed, so a reader never sees half a file.
+"""
+from __future__ import annotations
+
+import csv
+import html
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from autograder.grading.results import write_atomic
+
+from .collect import Note
+from .compare import Match
+
+CSV_COLUMNS = ("rank", "notebook", "student_a", "student_b", "score", "similarity_a", "similarity_b",
+               "overlap_chars", "flagged")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """When a pair is flagged: ``score >= threshold`` and at least ``min_overlap`` characters of filtered
+    code shared (a one-line solution everybody writes alike is not a copy)."""
+
+    threshold: float
+    min_overlap: int
+
+    def flags(self, m: Match) -> bool:
+        return m.score >= self.threshold and m.overlap >= self.min_overlap
+
+
+def ranked(matches: list[Match], rule: Rule) -> list[Match]:
+    """Flagged pairs first, then by score, overlap, notebook and names: the same order on every run."""
+    return sorted(matches, key=lambda m: (not rule.flags(m), *m.sort_key()))
+
+
+def write_csv(path: Path, matches: list[Match], rule: Rule) -> None:
+    """One row per pair that shares a fingerprint; names made safe for spreadsheets (as in ``grades.csv``)."""
+    from autograder.grading.gradebook import csv_cell as _cell
+
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(CSV_COLUMNS)
+    for i, m in enumerate(ranked(matches, rule), 1):
+        w.writerow([i, m.notebook, _cell(m.student_a), _cell(m.student_b), f"{m.score:.4f}", f"{m.similarity_a:.4f}",
+                    f"{m.similarity_b:.4f}", m.overlap, int(rule.flags(m))])
+    write_atomic(path, buf.getvalue())
+
+
+def write_html(path: Path, matches: list[Match], texts: dict[str, dict[str, str]], rule: Rule, top_k: int,
+               notes: list[Note], title: str) -> None:
+    """``texts``: notebook -> student -> the compared text (the spans of each match index into it)."""
+    from copydetect.utils import highlight_overlap
+
+    order = ranked(matches, rule)
+    flagged = [m for m in order if rule.flags(m)]
+    shown = order[:top_k]
+    e = html.escape
+    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{e(title)}</title><style>{_CSS}</style>"
+             f"</head><body><h1>{e(title)}</h1>",
+             f"<p>{len(matches)} pair(s) share code; {len(flagged)} flagged (score &ge; {rule.threshold:.2f} and "
+             f"&ge; {rule.min_overlap} characters of filtered code shared). Showing the top {len(shown)}. "
+             f"Score = the larger of the two fractions of each student's code found in the other's (names, "
+             f"strings and comments ignored; the released template removed). A flag is a reason to look, not a "
+             f"verdict.</p>"]
+    for i, m in enumerate(shown, 1):
+        hl = []
+        for who, spans, sim in ((m.student_a, m.spans_a, m.similarity_a), (m.student_b, m.spans_b, m.similarity_b)):
+            text = texts[m.notebook][who]
+            arr = np.array(spans, dtype=np.int64).T if spans else np.zeros((2, 0), dtype=np.int64)
+            code = highlight_overlap(text, arr, "<mark>", "</mark>", escape_html=True)[0] if spans else e(text)
+            hl.append(f"<div class='side'><h3>{e(who)} &mdash; {sim:.0%} of their code shared</h3>"
+                      f"<pre>{code}</pre></div>")
+        flag = "<span class='flag'>flagged</span> " if rule.flags(m) else ""
+        parts.append(f"<section><h2>{i}. {flag}{e(m.notebook)}: {e(m.student_a)} &harr; {e(m.student_b)} "
+                     f"&mdash; score {m.score:.2f}, {m.overlap} characters shared</h2>"
+                     f"<div class='pair'>{''.join(hl)}</div></section>")
+    if notes:
+        untouched = sum(n.kind == "untouched" for n in notes)
+        listed = [n for n in notes if n.kind != "untouched"]
+        parts.append("<h2>Not compared</h2>")
+        if untouched:
+            parts.append(f"<p>{untouched} notebook(s) with every solution cell as released (nothing written).</p>")
+        parts.append("<ul>" + "".join(f"<li>{e(str(n))}</li>" for n in listed) + "</ul>")
+    parts.append("</body></html>")
+    write_atomic(path, "".join(parts))
+
+
+_CSS = """body{font-family:sans-serif;margin:1.5em}section{border-top:1px solid #ccc;margin-top:1em}
+.pair{display:flex;gap:1em}.side{flex:1;min-width:0}pre{background:#f7f7f7;padding:.5em;overflow-x:auto;
+font-size:12px}mark{background:#ffd27f}.flag{background:#c00;color:#fff;padding:0 .3em;border-radius:3px}"""
