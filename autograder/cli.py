@@ -20,6 +20,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "colab": ("autograder.colab", "build Colab-ready solution notebooks without hidden tests"),
     "site": ("autograder.site", "build the static course site offline"),
     "publish": ("autograder.publish", "write the public student repository tree (kit, notebooks, Colab solutions)"),
+    "similarity": ("autograder.similarity.cli", "compare students' solution code across a class (copydetect)"),
 }
 
 
