@@ -136,6 +136,18 @@ def check_cost_scaling(sampler: Callable, sizes: Sequence, expect: str = "consta
                 return CheckResult.fail(name, f"sampler({size!r}) returned a {type(out).__name__}; "
                                               f"return the samples as one tensor (B, *var_shape)")
             rows.append({"size": size, "D": int(out[0].numel()) if out.dim() else 0, "count": int(amount)})
+    return classify_growth(rows, expect, measure, name)
+
+
+def classify_growth(rows: Sequence[dict], expect: str = "constant", measure: str = "work",
+                    name: str = "cost_scaling") -> CheckResult:
+    """The verdict of :func:`check_cost_scaling` from its measurements: ``rows`` are dicts
+    ``{"size", "D", "count"}`` in increasing D (work units or network calls per sampler call);
+    the two largest decide (module docstring). For counts measured elsewhere, e.g. by a grader
+    that asks for them."""
+    if expect not in WHAT:
+        raise ValueError(f"expect must be one of {sorted(WHAT)}")
+    rows = [dict(r) for r in rows]
     unit = "network calls" if measure == "calls" else "work units (FLOPs + element ops)"
     table = ", ".join(f"D={r['D']}: {r['count']:.3g}" for r in rows)
     details = {"rows": rows, "measure": measure}
