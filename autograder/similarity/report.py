@@ -20,6 +20,7 @@ from autograder.grading.results import write_atomic
 from .collect import Note
 from .compare import Match
 
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")  # = autograder.grading.gradebook.FORMULA_PREFIXES
 CSV_COLUMNS = ("rank", "notebook", "student_a", "student_b", "score", "similarity_a", "similarity_b",
                "overlap_chars", "flagged")
 
@@ -43,8 +44,6 @@ def ranked(matches: list[Match], rule: Rule) -> list[Match]:
 
 def write_csv(path: Path, matches: list[Match], rule: Rule) -> None:
     """One row per pair that shares a fingerprint; names made safe for spreadsheets (as in ``grades.csv``)."""
-    from autograder.grading.gradebook import csv_cell as _cell
-
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(CSV_COLUMNS)
@@ -52,6 +51,12 @@ def write_csv(path: Path, matches: list[Match], rule: Rule) -> None:
         w.writerow([i, m.notebook, _cell(m.student_a), _cell(m.student_b), f"{m.score:.4f}", f"{m.similarity_a:.4f}",
                     f"{m.similarity_b:.4f}", m.overlap, int(rule.flags(m))])
     write_atomic(path, buf.getvalue())
+
+
+def _cell(text: str) -> str:
+    """``gradebook.csv_cell``'s rule for a text cell (a leading ``'`` before ``= + - @``, tab, CR), without
+    importing the grading stack (torch) into this light verb; a test keeps the two prefix lists equal."""
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 
 
 def write_html(path: Path, matches: list[Match], texts: dict[str, dict[str, str]], rule: Rule, top_k: int,
