@@ -22,6 +22,7 @@ from . import feedback, gradebook, inputs, results, runner
 from .grade_student import GradeSpec, SandboxSpec, default_device, grade_student
 from .lifetime import OutputLock, die_with_parent
 from .progress import ClassProgress
+from .ray_executor import RayOptions
 from .sandbox import Limits
 from .student_result import StudentResult
 
@@ -61,6 +62,7 @@ class Config:
     progress: str | None = None  # bar | lines | none (None: bar on a terminal, else lines)
     mapping: dict[str, str] | None = None  # submitted file name -> notebook stem (``--map``)
     hint_level: str | None = None  # cause | fix: does feedback show the fix (None: $ARKIT_HINT_LEVEL, else cause)
+    ray: "RayOptions | None" = None  # grade on Ray (``--executor ray``, see ray_executor); None: local pool
 
     def stems(self) -> list[str]:
         return sorted(p.stem for p in self.source_dir.glob("[0-9][0-9]_*.py"))
@@ -232,7 +234,11 @@ def _run(cfg: Config, questions, progress: ClassProgress | None,
             gradebook.update_gradebook(cfg.gradebook, cfg.assignment, questions, rows)
 
     try:
-        if cfg.workers <= 1 or len(todo) <= 1:
+        if cfg.ray is not None and todo:  # one Ray task per submission; this driver still writes everything
+            from . import ray_executor
+
+            ray_executor.run(cfg, questions, todo, finished, saved, base_key)
+        elif cfg.workers <= 1 or len(todo) <= 1:
             saved()
             _init_worker(cfg, None, die=False)
             for sub, key in todo:
