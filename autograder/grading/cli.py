@@ -69,6 +69,20 @@ def parser() -> argparse.ArgumentParser:
                    "repeatable")
     p.add_argument("--skip-preflight", action="store_true",
                    help="do not check data, sources and thresholds before grading (debugging)")
+    r = p.add_argument_group("executor", "where students are graded (docs/cluster.md)")
+    r.add_argument("--executor", choices=("local", "ray"), default="local",
+                   help="local: a process pool on this machine (default); ray: one Ray task per student "
+                   "(pip install 'ar-autograder[ray]')")
+    r.add_argument("--address", default=None, metavar="auto|HOST:PORT",
+                   help="Ray cluster to join ('auto': the one this machine belongs to); default: a private "
+                   "Ray instance on this machine with --workers x --cpus-per-submission CPUs")
+    r.add_argument("--cpus-per-submission", type=float, default=1.0, metavar="N",
+                   help="CPUs one student's task holds on Ray (also its torch threads; default 1)")
+    r.add_argument("--gpus-per-submission", type=float, default=None, metavar="F",
+                   help="share of one GPU a student's task holds on Ray, --profile gpu only (default 1; "
+                   "0.25 packs four students per GPU, each capped at a quarter of its memory)")
+    r.add_argument("--max-retries", type=int, default=2,
+                   help="Ray reruns of a task whose worker or node died before it is reported failed (default 2)")
     return p
 
 
@@ -87,6 +101,7 @@ def check_paths(args: argparse.Namespace, source_dir: Path) -> None:
     subs: Path = args.submissions
     if args.workers < 1:
         raise UsageError(f"--workers must be at least 1, got {args.workers}")
+    check_executor(args)
     if not source_dir.is_dir() or not sorted(source_dir.glob("[0-9][0-9]_*.py")):
         if args.source_dir is None:
             raise UsageError(f"unknown assignment {args.assignment!r}: no instructor sources NN_name.py in "
@@ -116,8 +131,10 @@ def config_from_args(args: argparse.Namespace):
                "memory_mb": args.memory_mb, "cell_cpu_s": args.cell_cpu}
     import dataclasses
 
-    limits = dataclasses.replace(limits, **{k: v for k, v in changes.items() if v is not None},
-                                 threads=max(1, (os.cpu_count() or 1) // max(1, args.workers)))
+    ray = ray_options(args, profile)
+    threads = (max(1, int(args.cpus_per_submission)) if ray is not None
+               else max(1, (os.cpu_count() or 1) // max(1, args.workers)))
+    limits = dataclasses.replace(limits, **{k: v for k, v in changes.items() if v is not None}, threads=threads)
     out = (args.out or OUT_DIR / "grades" / args.assignment).resolve()
     gradebook = None if args.no_gradebook else (args.gradebook or out / "gradebook.db").resolve()
     return pipeline.Config(
@@ -126,7 +143,43 @@ def config_from_args(args: argparse.Namespace):
         seed=args.seed, workers=max(1, args.workers), limits=limits, questions_module=args.questions,
         gradebook=gradebook, force=args.force, keep_extra_cells=not args.only_solution_cells,
         allow_namespaces=not args.no_namespaces, progress=args.progress, hint_level=args.hint_level,
-        mapping=parse_mapping(args.map, stems_of(args)) or None)
+        mapping=parse_mapping(args.map, stems_of(args)) or None, ray=ray)
+
+
+def check_executor(args: argparse.Namespace) -> None:
+    """Ray options make sense, and Ray is importable when asked for (before torch is imported)."""
+    ray_only = {"--address": args.address is not None, "--gpus-per-submission": args.gpus_per_submission is not None,
+                "--cpus-per-submission": args.cpus_per_submission != 1.0, "--max-retries": args.max_retries != 2}
+    if args.executor != "ray":
+        given = [k for k, v in ray_only.items() if v]
+        if given:
+            raise UsageError(f"{', '.join(given)} only apply with --executor ray")
+        return
+    if args.cpus_per_submission <= 0:
+        raise UsageError(f"--cpus-per-submission must be positive, got {args.cpus_per_submission:g}")
+    g = args.gpus_per_submission
+    if g is not None and (g <= 0 or (g > 1 and g != int(g))):
+        raise UsageError(f"--gpus-per-submission must be a fraction in (0, 1] or a whole number, got {g:g}")
+    if g is not None and (args.profile or os.environ.get("ARKIT_PROFILE")) not in ("gpu", None):
+        raise UsageError("--gpus-per-submission applies to --profile gpu only (the ci and cpu profiles use no GPU)")
+    if args.max_retries < 0:
+        raise UsageError(f"--max-retries must be at least 0, got {args.max_retries}")
+    from .ray_executor import RayUnavailable, import_ray  # no torch
+
+    try:
+        import_ray()
+    except RayUnavailable as exc:
+        raise UsageError(str(exc)) from None
+
+
+def ray_options(args: argparse.Namespace, profile: str):
+    """The :class:`~autograder.grading.ray_executor.RayOptions` of ``--executor ray`` (None: local pool)."""
+    if getattr(args, "executor", "local") != "ray":
+        return None
+    from .ray_executor import RayOptions
+
+    gpus = (1.0 if args.gpus_per_submission is None else args.gpus_per_submission) if profile == "gpu" else 0.0
+    return RayOptions(address=args.address, cpus=args.cpus_per_submission, gpus=gpus, max_retries=args.max_retries)
 
 
 def stems_of(args: argparse.Namespace) -> list[str]:
@@ -173,6 +226,7 @@ def _main(args: argparse.Namespace) -> int:
     from . import pipeline, runner
     from .lifetime import LockedError
     from .preflight import preflight
+    from .ray_executor import RayUnavailable
     from .progress import ClassProgress
 
     try:
@@ -192,6 +246,8 @@ def _main(args: argparse.Namespace) -> int:
     try:
         rows = pipeline.run(cfg, progress, subs)
     except LockedError as exc:
+        raise UsageError(str(exc)) from None
+    except RayUnavailable as exc:  # no Ray, or no cluster at --address
         raise UsageError(str(exc)) from None
     except OSError as exc:  # the output folder is a file, not writable, the disk is full, ...
         raise UsageError(f"cannot write the results to {cfg.out}: {exc}") from None
