@@ -19,7 +19,7 @@ from autograder.cli_args import add_assignment
 
 PROG = "autograder similarity"
 DEFAULT_THRESHOLD = 0.5   # score; calibrated on the synthetic class of tests/autograder/similarity (docs/instructor.md)
-DEFAULT_MIN_OVERLAP = 80  # characters of filtered code (~3 lines)
+DEFAULT_MIN_OVERLAP = 60  # characters of filtered code (~3 lines; a one-line loss is ~30)
 DEFAULT_TOP_K = 20
 
 

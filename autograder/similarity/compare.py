@@ -15,7 +15,9 @@ fingerprints, chosen by the smallest hash in each window; copydetect hashes with
 1 the scores would change from run to run. Window 1 selects every k-gram: scores do not depend on
 the salt (up to 64-bit hash collisions).
 
-Score of a pair (one notebook): ``max(similarity_a, similarity_b)``, where ``similarity_a`` is the
+Unit of comparison: one solution cell (``grade_id``) of one notebook, so a student who copied one
+cell and wrote the rest is scored on that cell, not diluted by the rest of the notebook.
+Score of a pair (one cell): ``max(similarity_a, similarity_b)``, where ``similarity_a`` is the
 fraction of a's fingerprinted code (characters of filtered text covered by k-grams) that also
 occurs in b. The max is what survives dead code: padding a copy lowers the copier's fraction,
 not the original's.
@@ -34,7 +36,7 @@ WINDOW = 1     # winnowing window (guarantee threshold NOISE_T + WINDOW - 1; see
 
 @dataclass(frozen=True)
 class Match:
-    """One compared pair in one notebook.
+    """One compared pair in one solution cell (``cell`` = its grade_id) of one notebook.
 
     score: max(similarity_a, similarity_b), a fraction in [0, 1];
     similarity_a/_b: fraction of a's / b's fingerprinted code shared with the other;
@@ -43,6 +45,7 @@ class Match:
     """
 
     notebook: str
+    cell: str
     student_a: str
     student_b: str
     score: float
@@ -53,8 +56,8 @@ class Match:
     spans_b: tuple[tuple[int, int], ...]
 
     def sort_key(self):
-        """Highest score first; ties broken by notebook and names, so the order is the same every run."""
-        return (-round(self.score, 6), -self.overlap, self.notebook, self.student_a, self.student_b)
+        """Highest score first; ties broken by notebook, cell and names, so the order is the same every run."""
+        return (-round(self.score, 6), -self.overlap, self.notebook, self.cell, self.student_a, self.student_b)
 
 
 def fingerprint(name: str, code: str, boilerplate: np.ndarray | None = None):
@@ -73,14 +76,18 @@ def boilerplate_hashes(template_sources: list[str]) -> np.ndarray:
     return np.unique(np.array(sorted(hashes), dtype=np.int64))
 
 
-def compare_notebook(notebook: str, codes: dict[str, str], template_sources: list[str]) -> list[Match]:
-    """Every pair of students (names sorted, a < b) whose code in ``notebook`` shares a fingerprint."""
+def compare_cell(notebook: str, cell: str, codes: dict[str, str], template_source: str) -> list[Match]:
+    """Every pair of students (names sorted, a < b) whose code in one cell shares a fingerprint.
+
+    codes: student -> the student-written text of the cell; template_source: the released cell
+    (its fingerprints are boilerplate: never a match).
+    """
     from copydetect import compare_files
 
     logging.getLogger().setLevel(max(logging.getLogger().level, logging.ERROR))  # no per-file chatter
-    boiler = boilerplate_hashes(template_sources)
+    boiler = boilerplate_hashes([template_source])
     names = sorted(codes)
-    fps = {n: fingerprint(f"{n}/{notebook}", codes[n], boiler) for n in names}
+    fps = {n: fingerprint(f"{n}/{notebook}/{cell}", codes[n], boiler) for n in names}
     names = [n for n in names if fps[n].token_coverage > 0]
     out = []
     for i, a in enumerate(names):
@@ -92,8 +99,8 @@ def compare_notebook(notebook: str, codes: dict[str, str], template_sources: lis
             overlap, (sim_a, sim_b), (sl_a, sl_b) = compare_files(fa, fb)
             if overlap <= 0:
                 continue
-            out.append(Match(notebook, a, b, float(max(sim_a, sim_b)), float(sim_a), float(sim_b), int(overlap),
-                             _spans(sl_a), _spans(sl_b)))
+            out.append(Match(notebook, cell, a, b, float(max(sim_a, sim_b)), float(sim_a), float(sim_b),
+                             int(overlap), _spans(sl_a), _spans(sl_b)))
     return out
 
 

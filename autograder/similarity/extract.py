@@ -50,11 +50,6 @@ class StudentCode:
     blocks: dict[str, str] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)
 
-    @property
-    def text(self) -> str:
-        """All blocks joined, each headed by a comment naming its cell (comments are not fingerprinted)."""
-        return "".join(f"# --- {gid}\n{code}\n" for gid, code in self.blocks.items() if code.strip())
-
     def is_empty(self) -> bool:
         return not any(code.strip() for code in self.blocks.values())
 

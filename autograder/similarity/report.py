@@ -21,7 +21,7 @@ from .collect import Note
 from .compare import Match
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")  # = autograder.grading.gradebook.FORMULA_PREFIXES
-CSV_COLUMNS = ("rank", "notebook", "student_a", "student_b", "score", "similarity_a", "similarity_b",
+CSV_COLUMNS = ("rank", "notebook", "cell", "student_a", "student_b", "score", "similarity_a", "similarity_b",
                "overlap_chars", "flagged")
 
 
@@ -48,7 +48,7 @@ def write_csv(path: Path, matches: list[Match], rule: Rule) -> None:
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(CSV_COLUMNS)
     for i, m in enumerate(ranked(matches, rule), 1):
-        w.writerow([i, m.notebook, _cell(m.student_a), _cell(m.student_b), f"{m.score:.4f}", f"{m.similarity_a:.4f}",
+        w.writerow([i, m.notebook, m.cell, _cell(m.student_a), _cell(m.student_b), f"{m.score:.4f}", f"{m.similarity_a:.4f}",
                     f"{m.similarity_b:.4f}", m.overlap, int(rule.flags(m))])
     write_atomic(path, buf.getvalue())
 
@@ -59,9 +59,9 @@ def _cell(text: str) -> str:
     return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 
 
-def write_html(path: Path, matches: list[Match], texts: dict[str, dict[str, str]], rule: Rule, top_k: int,
-               notes: list[Note], title: str) -> None:
-    """``texts``: notebook -> student -> the compared text (the spans of each match index into it)."""
+def write_html(path: Path, matches: list[Match], texts: dict[tuple[str, str], dict[str, str]], rule: Rule,
+               top_k: int, notes: list[Note], title: str) -> None:
+    """``texts``: (notebook, cell) -> student -> the compared text (the spans of each match index into it)."""
     from copydetect.utils import highlight_overlap
 
     order = ranked(matches, rule)
@@ -78,13 +78,13 @@ def write_html(path: Path, matches: list[Match], texts: dict[str, dict[str, str]
     for i, m in enumerate(shown, 1):
         hl = []
         for who, spans, sim in ((m.student_a, m.spans_a, m.similarity_a), (m.student_b, m.spans_b, m.similarity_b)):
-            text = texts[m.notebook][who]
+            text = texts[m.notebook, m.cell][who]
             arr = np.array(spans, dtype=np.int64).T if spans else np.zeros((2, 0), dtype=np.int64)
             code = highlight_overlap(text, arr, "<mark>", "</mark>", escape_html=True)[0] if spans else e(text)
             hl.append(f"<div class='side'><h3>{e(who)} &mdash; {sim:.0%} of their code shared</h3>"
                       f"<pre>{code}</pre></div>")
         flag = "<span class='flag'>flagged</span> " if rule.flags(m) else ""
-        parts.append(f"<section><h2>{i}. {flag}{e(m.notebook)}: {e(m.student_a)} &harr; {e(m.student_b)} "
+        parts.append(f"<section><h2>{i}. {flag}{e(m.notebook)}, cell {e(m.cell)}: {e(m.student_a)} &harr; {e(m.student_b)} "
                      f"&mdash; score {m.score:.2f}, {m.overlap} characters shared</h2>"
                      f"<div class='pair'>{''.join(hl)}</div></section>")
     if notes:

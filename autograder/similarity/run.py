@@ -5,7 +5,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .collect import Note, collect, load_templates
-from .compare import Match, compare_notebook
+from .extract import StudentCode
+from .compare import Match, compare_cell
 from .report import Rule, ranked, write_csv, write_html
 
 
@@ -29,14 +30,25 @@ class Summary:
                 f"{len(self.flagged)} flagged (score >= {self.rule.threshold:.2f}); {self.html}, {self.csv}")
 
 
+def cell_texts(codes: dict[str, dict[str, StudentCode]]) -> dict[tuple[str, str], dict[str, str]]:
+    """(notebook, grade_id) -> student -> what they wrote in that cell (cells nobody wrote in left out)."""
+    out: dict[tuple[str, str], dict[str, str]] = {}
+    for stem, by in codes.items():
+        for who, code in by.items():
+            for cell, text in code.blocks.items():
+                if text.strip():
+                    out.setdefault((stem, cell), {})[who] = text
+    return dict(sorted(out.items()))
+
+
 def run(submissions: Path, assignment: str, release: Path, out: Path, *, threshold: float, min_overlap: int,
         top_k: int, mapping: dict[str, str] | None = None) -> Summary:
     templates = load_templates(Path(release))
     codes, notes = collect(Path(submissions), assignment, templates, mapping=mapping)
-    texts = {stem: {who: code.text for who, code in by.items()} for stem, by in codes.items()}
+    texts = cell_texts(codes)
     matches = []
-    for stem, by in texts.items():
-        matches += compare_notebook(stem, by, list(templates[stem].cells.values()))
+    for (stem, cell), by in texts.items():
+        matches += compare_cell(stem, cell, by, templates[stem].cells[cell])
     rule = Rule(threshold, min_overlap)
     matches = ranked(matches, rule)
     out = Path(out)

@@ -245,3 +245,23 @@ return connections'''),
 }
 
 INDEPENDENT = {"alice": A, "bruno": B, "chen": C, "dana": D, "emil": E}
+
+# A sixth student's own work for three of the four warmup cells: with chen's DMoL cell (renamed) it makes a
+# partial copier, whose other cells are honest.
+F_OWN = {
+    "warmup_histogram_loss": ("", '''logp = F.log_softmax(model(x), dim=1)
+idx = x.view(-1, 1)
+return -torch.take_along_dim(logp, idx, dim=1).mean()'''),
+    "warmup_sampler": ("", '''cum = torch.cumsum(probs, dim=0).tolist()
+total = cum[-1]
+out = torch.empty(n, dtype=torch.int64)
+draws = torch.rand(n, generator=generator).tolist()
+for i, r in enumerate(draws):
+    target = r * total
+    j = 0
+    while j < len(cum) - 1 and cum[j] <= target:
+        j += 1
+    out[i] = j
+return out'''),
+    "warmup_dmol_loss": ("", "return dmol_log_prob(x, *model(x), model.num_values).neg().mean()"),
+}

@@ -5,7 +5,7 @@ import json
 
 from synthetic_class import RELEASE, fill
 
-from autograder.similarity.compare import compare_notebook
+from autograder.similarity.compare import compare_cell
 from autograder.similarity.extract import Template, load_template, student_code
 
 GIVEN = '''def given_helper(t):
@@ -77,7 +77,7 @@ def test_given_code_is_never_a_match():
     template = Template("nb", {"q1": GIVEN})
     cells = {"ann": fill(GIVEN, "", "s = given_helper(x)\nreturn s.sum(dim=1)"),
              "ben": fill(GIVEN, "", "acc = 0\nfor row in x:\n    acc = acc + row.max()\nreturn acc")}
-    raw = compare_notebook("nb", cells, [])
+    raw = compare_cell("nb", "q1", cells, "")
     assert raw and raw[0].score > 0.5, "control: the given code alone should look like a copy"
-    written = {who: student_code(_nb([("q1", src, True)]), template).text for who, src in cells.items()}
-    assert compare_notebook("nb", written, [GIVEN]) == []
+    written = {who: student_code(_nb([("q1", src, True)]), template).blocks["q1"] for who, src in cells.items()}
+    assert compare_cell("nb", "q1", written, GIVEN) == []
