@@ -25,7 +25,6 @@ not the original's.
 from __future__ import annotations
 
 import io
-import logging
 from dataclasses import dataclass
 
 import numpy as np
@@ -84,7 +83,6 @@ def compare_cell(notebook: str, cell: str, codes: dict[str, str], template_sourc
     """
     from copydetect import compare_files
 
-    logging.getLogger().setLevel(max(logging.getLogger().level, logging.ERROR))  # no per-file chatter
     boiler = boilerplate_hashes([template_source])
     names = sorted(codes)
     fps = {n: fingerprint(f"{n}/{notebook}/{cell}", codes[n], boiler) for n in names}

@@ -1,12 +1,12 @@
-"""One similarity run: intake -> student-written code -> copydetect per notebook -> CSV + HTML."""
+"""One similarity run: intake -> student-written code -> copydetect per solution cell -> CSV + HTML."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
 from .collect import Note, collect, load_templates
-from .extract import StudentCode
 from .compare import Match, compare_cell
+from .extract import StudentCode
 from .report import Rule, ranked, write_csv, write_html
 
 
