@@ -5,7 +5,9 @@ A threshold question reports what it measured in its result's ``details``:
 combine several datasets keep one such dict per part, e.g. under ``details["parts"]``).
 :func:`measurements` collects them from a
 :class:`~autograder.grading.student_result.StudentResult`, whatever the question's score or
-status (a missing threshold is expected during calibration). Unit: **nats/dim**.
+status (a missing threshold is expected during calibration). Unit: **nats/dim**; a question that
+grades an accuracy reports ``{"dataset": ..., "error_rate": 1 - accuracy}`` instead (lower is better,
+so the same margin rule applies; e.g. hw2's ``fisher_classifier_test``).
 """
 from __future__ import annotations
 
@@ -16,6 +18,8 @@ from typing import Any, Iterator
 def _walk(details: Any) -> Iterator[tuple[str, float]]:
     if isinstance(details, dict):
         ds, v = details.get("dataset"), details.get("nats_per_dim")
+        if v is None:                       # accuracy questions record 1 - accuracy (lower is better)
+            v = details.get("error_rate")
         if isinstance(ds, str) and isinstance(v, (int, float)) and not isinstance(v, bool):
             yield ds, float(v)
         for value in details.values():
