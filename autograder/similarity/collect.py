@@ -12,7 +12,8 @@ from pathlib import Path
 
 from autograder.grading.intake import IntakeError, Submission, SubmissionChanged, discover
 
-from .extract import NotebookUnreadable, StudentCode, Template, load_template, read_notebook, student_code
+from .extract import (MAX_CELL_CHARS, NotebookUnreadable, StudentCode, Template, load_template, read_notebook,
+                      student_code)
 
 
 @dataclass(frozen=True)
@@ -80,5 +81,8 @@ def _one(sub: Submission, templates: dict[str, Template], codes: dict[str, dict[
             if code.missing:
                 notes.append(Note(sub.student, stem, f"solution cells not found (compared without them): "
                                   f"{', '.join(code.missing)}", "partial"))
+            if code.cut:
+                notes.append(Note(sub.student, stem, f"more than {MAX_CELL_CHARS} characters in "
+                                  f"{', '.join(code.cut)}; only the first {MAX_CELL_CHARS} were compared", "partial"))
             codes[stem][sub.student] = code
     return notes

@@ -22,6 +22,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 
+#: Characters of a solution cell's source read (a solution cell is a few hundred to a few thousand); the
+#: rest is cut at a line end, so one pasted megabyte cannot make the class's comparison slow.
+MAX_CELL_CHARS = 50_000
+
+
 class NotebookUnreadable(ValueError):
     """A notebook that is not UTF-8 JSON in the nbformat layout: the message says which."""
 
@@ -43,12 +48,14 @@ class StudentCode:
     """What one student wrote in one notebook.
 
     blocks: grade_id -> the student's lines of that cell (template and docstrings removed), release order;
-    missing: grade_ids of the release that the notebook does not have (deleted cell or lost metadata).
+    missing: grade_ids of the release that the notebook does not have (deleted cell or lost metadata);
+    cut: grade_ids whose source was longer than :data:`MAX_CELL_CHARS` (only the start is compared).
     """
 
     stem: str
     blocks: dict[str, str] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)
+    cut: list[str] = field(default_factory=list)
 
     def is_empty(self) -> bool:
         return not any(code.strip() for code in self.blocks.values())
@@ -95,8 +102,11 @@ def student_code(nb: dict, template: Template) -> StudentCode:
             out.missing.append(gid)
             continue
         released = template.lines(gid)
-        kept = [ln.rstrip() for src in found[gid] for ln in _strip_docstrings(src).splitlines()
-                if ln.strip() and ln.strip() not in released]
+        source = "\n".join(found[gid])
+        if len(source) > MAX_CELL_CHARS:  # cut before any work on it
+            source = source[:source.rfind("\n", 0, MAX_CELL_CHARS) + 1 or MAX_CELL_CHARS]
+            out.cut.append(gid)
+        kept = [ln.rstrip() for ln in _strip_docstrings(source).splitlines() if ln.strip() and ln.strip() not in released]
         out.blocks[gid] = "\n".join(kept)
     return out
 

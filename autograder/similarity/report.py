@@ -48,8 +48,8 @@ def write_csv(path: Path, matches: list[Match], rule: Rule) -> None:
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(CSV_COLUMNS)
     for i, m in enumerate(ranked(matches, rule), 1):
-        w.writerow([i, m.notebook, m.cell, _cell(m.student_a), _cell(m.student_b), f"{m.score:.4f}", f"{m.similarity_a:.4f}",
-                    f"{m.similarity_b:.4f}", m.overlap, int(rule.flags(m))])
+        w.writerow([i, m.notebook, m.cell, _cell(m.student_a), _cell(m.student_b), f"{m.score:.4f}",
+                    f"{m.similarity_a:.4f}", f"{m.similarity_b:.4f}", m.overlap, int(rule.flags(m))])
     write_atomic(path, buf.getvalue())
 
 
@@ -84,8 +84,8 @@ def write_html(path: Path, matches: list[Match], texts: dict[tuple[str, str], di
             hl.append(f"<div class='side'><h3>{e(who)} &mdash; {sim:.0%} of their code shared</h3>"
                       f"<pre>{code}</pre></div>")
         flag = "<span class='flag'>flagged</span> " if rule.flags(m) else ""
-        parts.append(f"<section><h2>{i}. {flag}{e(m.notebook)}, cell {e(m.cell)}: {e(m.student_a)} &harr; {e(m.student_b)} "
-                     f"&mdash; score {m.score:.2f}, {m.overlap} characters shared</h2>"
+        parts.append(f"<section><h2>{i}. {flag}{e(m.notebook)}, cell {e(m.cell)}: {e(m.student_a)} &harr; "
+                     f"{e(m.student_b)} &mdash; score {m.score:.2f}, {m.overlap} characters shared</h2>"
                      f"<div class='pair'>{''.join(hl)}</div></section>")
     if notes:
         untouched = sum(n.kind == "untouched" for n in notes)

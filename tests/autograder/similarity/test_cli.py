@@ -69,6 +69,17 @@ def test_bad_input_is_a_note_not_a_crash(small_class, tmp_path, capsys):
     assert "broken JSON" in html and "not UTF-8 text" in html
 
 
+def test_a_huge_cell_is_cut_and_named(tmp_path, capsys):
+    """A cell with 20,000 pasted lines is compared on its first MAX_CELL_CHARS characters, and the cut is said."""
+    from autograder.similarity.extract import MAX_CELL_CHARS
+
+    huge = {**A, "warmup_sampler": ("", "\n".join(f"v{i} = probs * {i}" for i in range(20_000)) + "\nreturn v0")}
+    course = build_class(tmp_path / "course", {"big": huge, "pat": A})
+    assert main(["similarity", "hw1", str(course), "--out", str(tmp_path / "out")]) == 0
+    assert f"big: 01_warmup: more than {MAX_CELL_CHARS} characters in warmup_sampler" in capsys.readouterr().err
+    assert ("01_warmup", "big", "pat") in _flagged(tmp_path / "out")  # the other cells still compared
+
+
 def test_student_text_is_escaped_in_the_report(tmp_path):
     """Student code is untrusted: a string that closes the <pre> and opens a <script> is shown, not run."""
     evil = {"warmup_sampler": ("", 'tag = "</pre><script>alert(1)</script>"\n' + A["warmup_sampler"][1] * 1),
@@ -90,6 +101,7 @@ def test_usage_errors_are_one_line(tmp_path, capsys):
         main(["similarity", "hw1", str(tmp_path), "--threshold", "2"])
 
 
+@pytest.mark.slow
 def test_scores_do_not_depend_on_the_hash_salt(small_class, tmp_path):
     """copydetect hashes with Python's salted ``hash()``; with window 1 the CSV is the same under any salt."""
     outs = []
