@@ -106,7 +106,8 @@ def student_code(nb: dict, template: Template) -> StudentCode:
         if len(source) > MAX_CELL_CHARS:  # cut before any work on it
             source = source[:source.rfind("\n", 0, MAX_CELL_CHARS) + 1 or MAX_CELL_CHARS]
             out.cut.append(gid)
-        kept = [ln.rstrip() for ln in _strip_docstrings(source).splitlines() if ln.strip() and ln.strip() not in released]
+        kept = [ln.rstrip() for ln in _strip_docstrings(source).splitlines()
+                if ln.strip() and ln.strip() not in released]
         out.blocks[gid] = "\n".join(kept)
     return out
 
