@@ -53,6 +53,21 @@ def write_csv(path: Path, matches: list[Match], rule: Rule) -> None:
     write_atomic(path, buf.getvalue())
 
 
+def _pairs_table(flagged: list[Match]) -> str:
+    """Students flagged together, with how many cells and the best score: one line per pair of students."""
+    if not flagged:
+        return ""
+    by: dict[tuple[str, str], list[Match]] = {}
+    for m in flagged:
+        by.setdefault((m.student_a, m.student_b), []).append(m)
+    rows = sorted(by.items(), key=lambda kv: (-len(kv[1]), -max(m.score for m in kv[1]), kv[0]))
+    e = html.escape
+    body = "".join(f"<tr><td>{e(a)}</td><td>{e(b)}</td><td>{len(ms)}</td><td>{max(m.score for m in ms):.2f}</td>"
+                   f"<td>{e(', '.join(f'{m.notebook}/{m.cell}' for m in ms))}</td></tr>" for (a, b), ms in rows)
+    return ("<h2>Flagged pairs of students</h2><table><tr><th>student</th><th>student</th><th>cells</th>"
+            f"<th>best score</th><th>where</th></tr>{body}</table>")
+
+
 def _cell(text: str) -> str:
     """``gradebook.csv_cell``'s rule for a text cell (a leading ``'`` before ``= + - @``, tab, CR), without
     importing the grading stack (torch) into this light verb; a test keeps the two prefix lists equal."""
@@ -74,7 +89,7 @@ def write_html(path: Path, matches: list[Match], texts: dict[tuple[str, str], di
              f"&ge; {rule.min_overlap} characters of filtered code shared). Showing the top {len(shown)}. "
              f"Score = the larger of the two fractions of each student's code found in the other's (names, "
              f"strings and comments ignored; the released template removed). A flag is a reason to look, not a "
-             f"verdict.</p>"]
+             f"verdict.</p>", _pairs_table(flagged)]
     for i, m in enumerate(shown, 1):
         hl = []
         for who, spans, sim in ((m.student_a, m.spans_a, m.similarity_a), (m.student_b, m.spans_b, m.similarity_b)):
@@ -100,4 +115,5 @@ def write_html(path: Path, matches: list[Match], texts: dict[tuple[str, str], di
 
 _CSS = """body{font-family:sans-serif;margin:1.5em}section{border-top:1px solid #ccc;margin-top:1em}
 .pair{display:flex;gap:1em}.side{flex:1;min-width:0}pre{background:#f7f7f7;padding:.5em;overflow-x:auto;
-font-size:12px}mark{background:#ffd27f}.flag{background:#c00;color:#fff;padding:0 .3em;border-radius:3px}"""
+font-size:12px}mark{background:#ffd27f}
+table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2em .5em;text-align:left}.flag{background:#c00;color:#fff;padding:0 .3em;border-radius:3px}"""

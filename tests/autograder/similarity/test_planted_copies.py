@@ -131,6 +131,9 @@ def test_report_lists_flagged_pairs_first_and_is_identical_on_a_rerun(class_run,
     assert flags == sorted(flags, reverse=True) and flags.count("1") == len(class_run.flagged) > 10
     html = class_run.html.read_text()
     assert html.count("<section>") == 10 and "<mark>" in html
+    table = html.split("<h2>Flagged pairs of students</h2>")[1].split("</table>")[0]
+    assert table.count("<tr>") == 1 + 7, "one row per flagged pair of students (5 copiers, uma with chen and rosa)"
+    assert "<tr><td>chen</td><td>rosa</td><td>3</td><td>1.00</td>" in table
 
 
 def test_threshold_and_top_k_options(class_run, tmp_path):
