@@ -116,4 +116,5 @@ def write_html(path: Path, matches: list[Match], texts: dict[tuple[str, str], di
 _CSS = """body{font-family:sans-serif;margin:1.5em}section{border-top:1px solid #ccc;margin-top:1em}
 .pair{display:flex;gap:1em}.side{flex:1;min-width:0}pre{background:#f7f7f7;padding:.5em;overflow-x:auto;
 font-size:12px}mark{background:#ffd27f}
-table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2em .5em;text-align:left}.flag{background:#c00;color:#fff;padding:0 .3em;border-radius:3px}"""
+table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2em .5em;text-align:left}
+.flag{background:#c00;color:#fff;padding:0 .3em;border-radius:3px}"""
