@@ -98,6 +98,9 @@ def test_usage_errors_are_one_line(tmp_path, capsys):
         main(["similarity", str(tmp_path)])
     assert exc.value.code == 2 and "give the assignment" in capsys.readouterr().err
     with pytest.raises(SystemExit):
+        main(["similarity", "hw1", str(tmp_path), "--assignment", "hw2"])
+    assert "given twice" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
         main(["similarity", "hw1", str(tmp_path), "--threshold", "2"])
 
 
