@@ -6,7 +6,8 @@ lazily (imported on first use):
 * ``check_dmol_log_prob``, ``check_logistic_mixture_log_prob``, ``DMOL_TAIL_CONTRACT``
   (:mod:`.likelihood`);
 * ``evaluate_nll``, ``check_threshold`` (:mod:`.threshold`);
-* ``check_samples``, ``samples_nll``, ``check_sample_quality`` (:mod:`.samples`).
+* ``check_samples``, ``samples_nll``, ``check_sample_quality`` (:mod:`.samples`);
+* ``check_fisher_scores`` (:mod:`.fisher`: per-example d log p(x_i) / d theta against the reference).
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ _LAZY = {
     "DMOL_TAIL_CONTRACT": "likelihood",
     "evaluate_nll": "threshold", "check_threshold": "threshold",
     "check_samples": "samples", "samples_nll": "samples", "check_sample_quality": "samples",
+    "check_fisher_scores": "fisher",
 }
 
 __all__ = sorted(set(getattr(_arkit_checks, "__all__", [])) | set(_LAZY) | {
