@@ -353,3 +353,29 @@ def test_mutation_fails_its_question_only(mutation):
     assert not res.passed and word in res.message.lower(), res.message
     for other in {"multiscale_ar_test", "multiscale_sampler_test", "fisher_scores_test"} - {qid}:
         assert grade(other, _objects_for(other, ns)).passed, other
+
+
+# ------------------------------------------------------------------ structure
+def test_questions_match_graded_cells():
+    """25 points; every graded cell has a Question with its id and points and calls grade_in_notebook; every
+    name a question needs is exposed in a locked, non-graded cell."""
+    import re
+
+    from autograder.assignments import base
+
+    qs = [q for q in base.questions("hw2") if q.notebook == "04_multiscale_fisher"]
+    assert sum(q.points for q in qs) == 25
+    nb = jupytext.read(SOURCE, fmt="py:percent")
+    graded = {c.metadata["nbgrader"]["grade_id"]: c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")}
+    assert set(graded) == {q.id for q in qs}
+    ids = [c.metadata["nbgrader"]["grade_id"] for c in nb.cells if c.metadata.get("nbgrader")]
+    assert len(ids) == len(set(ids)) and all(i.startswith(("multiscale_", "fisher_")) for i in ids)
+    text = SOURCE.read_text()
+    exposed = [re.escape(n) for n in re.findall(r'expose\(\s*"([^"]+)"', text)]
+    exposed += [re.sub(r"\\\{[^}]*\\\}", r"\\w+", re.escape(n)) for n in re.findall(r'expose\(\s*f"([^"]+)"', text)]
+    for q in qs:
+        assert graded[q.id].metadata["nbgrader"]["points"] == q.points
+        assert f'grade_in_notebook("hw2", "{q.id}")' in graded[q.id].source
+        assert "expose(" not in graded[q.id].source
+        for name in q.required_names:
+            assert any(re.fullmatch(p, name) for p in exposed), f"{q.id} needs {name!r}, never exposed"
