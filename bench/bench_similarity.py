@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
         t1 = time.perf_counter()
         texts = cell_texts(codes)
         matches = [m for (stem, cell), by in texts.items()
-                   for m in compare_cell(stem, cell, by, templates[stem].cells[cell])]
+                   for m in compare_cell(stem, cell, by, templates[stem].given)]
         t2 = time.perf_counter()
         rule = Rule(DEFAULT_THRESHOLD, DEFAULT_MIN_OVERLAP)
         out = Path(tmp) / "out"

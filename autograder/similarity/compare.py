@@ -3,7 +3,7 @@
 We call the library's own pieces and nothing else: :class:`copydetect.CodeFingerprint` tokenises
 the code with Pygments and replaces every name by ``V``/``F``/``O`` and every string by ``S``
 (so renamed variables and changed comments do not hide a copy), hashes its k-grams of
-characters of that filtered text, drops the fingerprints of the released template
+characters of that filtered text, drops the fingerprints of the released notebook's code
 (``boilerplate``), and :func:`copydetect.compare_files` finds the shared fingerprints and the
 spans of original text they cover.
 
@@ -24,6 +24,7 @@ not the original's.
 """
 from __future__ import annotations
 
+import functools
 import io
 from dataclasses import dataclass
 
@@ -67,23 +68,24 @@ def fingerprint(name: str, code: str, boilerplate: np.ndarray | None = None):
                            language="python")
 
 
-def boilerplate_hashes(template_sources: list[str]) -> np.ndarray:
-    """Every k-gram fingerprint of the released cells (copydetect computes boilerplate with window 1)."""
+@functools.lru_cache(maxsize=8)
+def boilerplate_hashes(sources: tuple[str, ...]) -> np.ndarray:
+    """Every k-gram fingerprint of the released code (copydetect computes boilerplate with window 1)."""
     hashes: set[int] = set()
-    for i, src in enumerate(template_sources):
-        hashes |= fingerprint(f"template{i}", src).hashes
+    for i, src in enumerate(sources):
+        hashes |= fingerprint(f"released{i}", src).hashes
     return np.unique(np.array(sorted(hashes), dtype=np.int64))
 
 
-def compare_cell(notebook: str, cell: str, codes: dict[str, str], template_source: str) -> list[Match]:
+def compare_cell(notebook: str, cell: str, codes: dict[str, str], given: tuple[str, ...]) -> list[Match]:
     """Every pair of students (names sorted, a < b) whose code in one cell shares a fingerprint.
 
-    codes: student -> the student-written text of the cell; template_source: the released cell
-    (its fingerprints are boilerplate: never a match).
+    codes: student -> the student-written text of the cell; given: the released notebook's code cells
+    (their fingerprints are boilerplate: never a match, wherever a student pasted them).
     """
     from copydetect import compare_files
 
-    boiler = boilerplate_hashes([template_source])
+    boiler = boilerplate_hashes(tuple(given))
     names = sorted(codes)
     fps = {n: fingerprint(f"{n}/{notebook}/{cell}", codes[n], boiler) for n in names}
     names = [n for n in names if fps[n].token_coverage > 0]

@@ -33,10 +33,12 @@ class NotebookUnreadable(ValueError):
 
 @dataclass(frozen=True)
 class Template:
-    """One released notebook's solution cells: ``grade_id -> released source``, in release order."""
+    """One released notebook: its solution cells (``grade_id -> released source``, in release order) and
+    ``given``, the source of every code cell of the release (what every student has, wherever they paste it)."""
 
     stem: str
     cells: dict[str, str]
+    given: tuple[str, ...] = ()
 
     def lines(self, grade_id: str) -> frozenset[str]:
         """The released cell's lines, stripped (empty lines left out)."""
@@ -63,11 +65,13 @@ class StudentCode:
 
 def load_template(path: Path) -> Template:
     """The solution cells of a released notebook (raises :class:`NotebookUnreadable`)."""
-    cells = _solution_cells(read_notebook(Path(path).read_bytes(), str(path)))
+    nb = read_notebook(Path(path).read_bytes(), str(path))
+    cells = _solution_cells(nb)
     if not cells:
         raise NotebookUnreadable(f"{path}: the released notebook has no solution cells (nbgrader metadata "
                                  f"solution: true); is it the nbgrader release?")
-    return Template(Path(path).stem, {gid: src for gid, src in cells})
+    given = tuple(_source(c) for c in nb["cells"] if isinstance(c, dict) and c.get("cell_type") == "code")
+    return Template(Path(path).stem, {gid: src for gid, src in cells}, given)
 
 
 def read_notebook(data: bytes, name: str) -> dict:
@@ -124,11 +128,16 @@ def _solution_cells(nb: dict, require_solution: bool = True) -> list[tuple[str, 
             continue
         if require_solution and not meta.get("solution"):
             continue
-        src = cell.get("source", "")
-        src = "".join(s for s in src if isinstance(s, str)) if isinstance(src, list) else src
-        if isinstance(src, str):
-            out.append((meta["grade_id"], src))
+        out.append((meta["grade_id"], _source(cell)))
     return out
+
+
+def _source(cell: dict) -> str:
+    """A cell's source as one string (nbformat allows a string or a list of lines; anything else is empty)."""
+    src = cell.get("source", "")
+    if isinstance(src, list):
+        return "".join(s for s in src if isinstance(s, str))
+    return src if isinstance(src, str) else ""
 
 
 def _strip_docstrings(src: str) -> str:

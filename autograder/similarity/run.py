@@ -48,7 +48,7 @@ def run(submissions: Path, assignment: str, release: Path, out: Path, *, thresho
     texts = cell_texts(codes)
     matches = []
     for (stem, cell), by in texts.items():
-        matches += compare_cell(stem, cell, by, templates[stem].cells[cell])
+        matches += compare_cell(stem, cell, by, templates[stem].given)
     rule = Rule(threshold, min_overlap)
     matches = ranked(matches, rule)
     out = Path(out)

@@ -77,7 +77,31 @@ def test_given_code_is_never_a_match():
     template = Template("nb", {"q1": GIVEN})
     cells = {"ann": fill(GIVEN, "", "s = given_helper(x)\nreturn s.sum(dim=1)"),
              "ben": fill(GIVEN, "", "acc = 0\nfor row in x:\n    acc = acc + row.max()\nreturn acc")}
-    raw = compare_cell("nb", "q1", cells, "")
+    raw = compare_cell("nb", "q1", cells, ())
     assert raw and raw[0].score > 0.5, "control: the given code alone should look like a copy"
     written = {who: student_code(_nb([("q1", src, True)]), template).blocks["q1"] for who, src in cells.items()}
-    assert compare_cell("nb", "q1", written, GIVEN) == []
+    assert compare_cell("nb", "q1", written, (GIVEN,)) == []
+
+
+LOCKED = '''def plot_samples(samples, nrow=8):
+    grid = samples[:nrow * nrow].reshape(nrow, nrow, *samples.shape[1:])
+    fig, axes = plt.subplots(nrow, nrow, figsize=(nrow, nrow))
+    for i in range(nrow):
+        for j in range(nrow):
+            axes[i, j].imshow(grid[i, j].squeeze(), cmap="gray")
+            axes[i, j].axis("off")
+    return fig
+'''
+
+
+def test_code_pasted_from_a_locked_cell_is_never_a_match():
+    """Two honest students paste the same released helper (from a locked cell) into their solution cell: it is
+    the release's code, not theirs. The control: without the release's fingerprints they would match."""
+    stub = "def solve(x):\n    # YOUR CODE HERE\n    raise NotImplementedError()\n"
+    template = Template("nb", {"q1": stub}, given=(LOCKED, stub))
+    cells = {"ann": fill(stub, LOCKED + "\n\n", "return x.mean(0)"),
+             "ben": fill(stub, LOCKED + "\n\n", "total = 0\nfor row in x:\n    total = total + row\n"
+                                                 "return total / len(x)")}
+    written = {who: student_code(_nb([("q1", src, True)]), template).blocks["q1"] for who, src in cells.items()}
+    assert compare_cell("nb", "q1", written, ())[0].score > 0.5, "control: the pasted helper alone looks like a copy"
+    assert compare_cell("nb", "q1", written, template.given) == []
