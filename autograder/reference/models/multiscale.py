@@ -44,7 +44,7 @@ def group_ranks(var_shape) -> torch.Tensor:
 
 
 class GroupNet(nn.Module):
-    """``[x * known, known]`` (B, 2, H, W) -> Bernoulli logits (B, 1, H, W); dilated 3x3 convs (1, 2, 4, 8)."""
+    """``[x * known, known]`` (B, 2, H, W) -> Bernoulli logits (B, 1, H, W); dilated 3x3 convs (1, 2, 4, 8), ELU."""
 
     def __init__(self, channels: int = 8, seed: int = 0):
         super().__init__()
@@ -57,7 +57,7 @@ class GroupNet(nn.Module):
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
         h = inp.float()
         for conv in self.convs:
-            h = F.relu(conv(h))
+            h = F.elu(conv(h))
         return self.out(h)
 
 
