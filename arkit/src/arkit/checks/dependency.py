@@ -22,17 +22,44 @@ REL_TOL = 1e-6  # |grad| below REL_TOL * (largest |grad| of that output) counts 
 def differentiable_forward(probe: ModelProbe, x: torch.Tensor, y=None):
     """Forward with gradients enabled.
 
-    Returns ``(Y, T, reduce)``: per-variable outputs Y (B, D, F), the tensor T
-    the gradient is taken at, and ``reduce(g) -> (n, B, D)`` mapping a batch of
-    gradients shaped (n, *T.shape) to per-input-variable magnitudes. Returns
-    ``None`` when no gradient path from the input exists.
+    Returns ``(Y, T, reduce, saved)``: per-variable outputs Y (B, D, F), the tensor T the
+    gradient is taken at, ``reduce(g) -> (n, D)`` mapping a batch of gradients shaped
+    (n, *T.shape) to per-input-variable magnitudes, the largest over the B test inputs (the
+    union), and ``saved``, the number of elements autograd saved for the backward in tensors
+    with a leading batch dimension (what one batched backward multiplies; it sizes the chunks).
+    Returns ``None`` when no gradient path from the input exists.
     """
     if probe.input_dtype.is_floating_point:
         xg = x.to(probe.device, torch.float32).clone().requires_grad_(True)
-        out = probe.to_vars(probe._call(xg, y))
+        with _count_saved(x.shape[0]) as saved:
+            out = probe.to_vars(probe._call(xg, y))
         if out.requires_grad:
-            return out, xg, lambda grads: grads.abs().reshape(grads.shape[0], x.shape[0], -1)
+            batch = x.shape[0]
+
+            def reduce(grads):  # max |g| over the B inputs
+                return grads.abs_().reshape(grads.shape[0], batch, -1).amax(dim=1)
+            return out, xg, reduce, saved[0]
     return _embedding_forward(probe, x, y)
+
+
+class _count_saved:
+    """Context manager: elements of the tensors autograd saves whose first dimension is ``batch``."""
+
+    def __init__(self, batch: int):
+        self.batch, self.total = batch, [0]
+
+    def __enter__(self):
+        def pack(t):
+            if t.dim() > 0 and t.shape[0] == self.batch:
+                self.total[0] += t.numel()
+            return t
+        self.hooks = torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t)
+        self.hooks.__enter__()
+        return self.total
+
+    def __exit__(self, *exc):
+        self.hooks.__exit__(*exc)
+        return False
 
 
 def _embedding_forward(probe: ModelProbe, x, y):
@@ -53,18 +80,20 @@ def _embedding_forward(probe: ModelProbe, x, y):
     handles = [m.register_forward_hook(hook) for m in model.modules()
                if isinstance(m, torch.nn.Embedding)]
     try:
-        out = probe.to_vars(probe._call(x.to(probe.device, probe.input_dtype), y))
+        with _count_saved(batch) as saved:
+            out = probe.to_vars(probe._call(x.to(probe.device, probe.input_dtype), y))
     finally:
         for h in handles:
             h.remove()
     if not captured or not out.requires_grad:
         return None
     emb = captured[0]
-    return out, emb, lambda grads: grads.abs().reshape(grads.shape[0], batch, num_vars, -1).sum(-1)
+    return (out, emb, lambda grads: grads.abs().reshape(grads.shape[0], batch, num_vars, -1).sum(-1).amax(dim=1),
+            saved[0])
 
 
 def gradient_dependency(probe: ModelProbe, x: torch.Tensor, y=None, rows=None,
-                        chunk: int = 64, rel_tol: float = REL_TOL) -> torch.Tensor | None:
+                        chunk: int | None = None, rel_tol: float = REL_TOL) -> torch.Tensor | None:
     """Gradient dependency of output variables ``rows`` (default all) on every input variable.
 
     Args:
@@ -72,7 +101,9 @@ def gradient_dependency(probe: ModelProbe, x: torch.Tensor, y=None, rows=None,
         rows: int64 (R,) output variable indices.
     Returns bool (R, D) (union over the B inputs), or None if the model has no
     gradient path from its input (then use :func:`perturbation_dependency`).
-    Backward passes for ``chunk`` outputs at a time are batched (``is_grads_batched``).
+    One forward pass; the backward passes for ``chunk`` outputs at a time are batched
+    (``is_grads_batched``); ``chunk=None`` sizes the chunks from what the forward saved for the
+    backward (about :data:`CHUNK_ELEMENTS` float32 elements per batched backward).
     ``rel_tol``: |grad| at or below ``rel_tol`` x (largest |grad| of that output) counts as no
     dependency. The AR verdict uses :data:`REL_TOL` (float noise is no leak); liveness uses 0
     (any nonzero gradient means the input is seen: masked paths give exact zeros, while a
@@ -88,7 +119,8 @@ def gradient_dependency(probe: ModelProbe, x: torch.Tensor, y=None, rows=None,
     return dep
 
 
-def gradient_dependency_and_seen(probe: ModelProbe, x: torch.Tensor, y=None, rows=None, chunk: int = 64):
+def gradient_dependency_and_seen(probe: ModelProbe, x: torch.Tensor, y=None, rows=None,
+                                 chunk: int | None = None):
     """``(dep, seen)`` from one set of backward passes: ``dep`` with :data:`REL_TOL` (the AR
     verdict), ``seen`` with any nonzero gradient (liveness); ``None`` without a gradient path."""
     rows = torch.arange(probe.num_vars) if rows is None else torch.as_tensor(rows).reshape(-1)
@@ -101,11 +133,27 @@ def gradient_dependency_and_seen(probe: ModelProbe, x: torch.Tensor, y=None, row
     return both
 
 
-def _rows_from(fwd, rows, chunk, rel_tol=REL_TOL):
-    """Bool (R, D) from a differentiable forward, or None if no output has any gradient."""
-    out, tensor, reduce = fwd
+CHUNK_ELEMENTS = 2**25  # float32 elements (128 MB) one batched backward may hold in saved-tensor copies
+MAX_CHUNK = 1024        # cotangents per batched backward (more gains nothing measurable)
+
+
+def auto_chunk(saved: int, out_numel: int, num_rows: int) -> int:
+    """Rows per batched backward: a batched backward holds about (saved + outputs) elements per row."""
+    return int(max(1, min(num_rows, MAX_CHUNK, CHUNK_ELEMENTS // max(1, saved + out_numel))))
+
+
+def _rows_from(fwd, rows, chunk=None, rel_tol=REL_TOL):
+    """Bool (R, D) from a differentiable forward, or None if no output has any gradient.
+
+    The tolerance is relative to the largest magnitude of each output row over all inputs and
+    test inputs, so taking the max over the B test inputs first (``reduce``) gives the same
+    verdict as comparing every test input's gradient (one comparison per row and input variable).
+    """
+    out, tensor, reduce, saved = fwd
+    chunk = auto_chunk(saved, out.numel(), rows.numel()) if chunk is None else int(chunk)
     gen = torch.Generator().manual_seed(1234)
     weights = torch.randn(out.shape[-1], generator=gen).to(out) + 2.0  # no cancellation
+    tols = rel_tol if isinstance(rel_tol, tuple) else (rel_tol,)
     result = []
     for start in range(0, rows.numel(), chunk):
         part = rows[start:start + chunk]
@@ -118,16 +166,17 @@ def _rows_from(fwd, rows, chunk, rel_tol=REL_TOL):
             grads = [torch.autograd.grad(out, tensor, g, retain_graph=True, allow_unused=True)[0]
                      for g in grad_out]
             grads = None if grads[0] is None else torch.stack(grads)
+        del grad_out
         if grads is None:
             return None
-        mag = reduce(grads).detach().to("cpu", torch.float64)  # (n, B, D)
-        scale = mag.amax(dim=(1, 2), keepdim=True).clamp_min(1e-300)
-        tols = rel_tol if isinstance(rel_tol, tuple) else (rel_tol,)
-        result.append([(mag > t * scale).any(dim=1) for t in tols])
-    out = [torch.cat([r[i] for r in result]) for i in range(len(result[0]))]
-    if not bool(out[-1].any()):
+        mag = reduce(grads.detach()).to("cpu", torch.float64)      # (n, D): max over the B inputs
+        del grads
+        scale = mag.amax(dim=1, keepdim=True).clamp_min(1e-300)
+        result.append([mag > t * scale for t in tols])
+    dep = [torch.cat([r[i] for r in result]) for i in range(len(tols))]
+    if not bool(dep[-1].any()):
         return None
-    return tuple(out) if isinstance(rel_tol, tuple) else out[0]
+    return tuple(dep) if isinstance(rel_tol, tuple) else dep[0]
 
 
 def perturbation_dependency(probe: ModelProbe, x: torch.Tensor, y=None, rows=None,
@@ -153,5 +202,5 @@ def perturbation_dependency(probe: ModelProbe, x: torch.Tensor, y=None, rows=Non
 
 def moved_mask(new: torch.Tensor, old: torch.Tensor) -> torch.Tensor:
     """Bool (N, D): per-variable outputs (N, D, F) that differ from ``old`` beyond float noise."""
-    tol = 1e-5 * (1.0 + old.abs())
-    return ((new - old).abs() > tol).any(dim=-1)
+    tol = (1.0 + old.abs()).mul_(1e-5)
+    return torch.sub(new, old).abs_().gt_(tol).any(dim=-1)
