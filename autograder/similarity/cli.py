@@ -83,8 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     except (IntakeError, ValueError) as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)
         return 2
-    except OSError as exc:
-        print(f"{PROG}: cannot write to {out}: {exc}", file=sys.stderr)
+    except OSError as exc:  # an unreadable release, an output folder that is a file, a full disk, ...
+        print(f"{PROG}: {exc}", file=sys.stderr)
         return 2
     for note in summary.notes:
         if note.kind != "untouched":

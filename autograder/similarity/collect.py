@@ -50,6 +50,9 @@ def collect(submissions: Path, assignment: str, templates: dict[str, Template],
     """(stem -> student -> their code, notes). Students in name order; a student appears under a
     notebook only if they wrote something in it."""
     subs = discover(Path(submissions), assignment, sorted(templates), mapping=mapping)
+    if not subs:
+        raise IntakeError(f"no submissions found in {submissions} (expected notebooks named after "
+                          f"{', '.join(s + '.ipynb' for s in sorted(templates))}, an nbgrader course or an LMS zip)")
     notes = [Note(p.student, "", str(p) + (f" [other file: {p.other}]" if p.other else ""), "intake")
              for s in subs for p in s.problems]
     codes: dict[str, dict[str, StudentCode]] = {stem: {} for stem in templates}

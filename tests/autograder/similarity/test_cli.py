@@ -94,6 +94,10 @@ def test_usage_errors_are_one_line(tmp_path, capsys):
     assert main(["similarity", "hw1", str(tmp_path / "nope")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "does not exist" in err
+    (tmp_path / "empty").mkdir()
+    assert main(["similarity", "hw1", str(tmp_path / "empty")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no submissions found" in err and "01_warmup.ipynb" in err
     with pytest.raises(SystemExit) as exc:
         main(["similarity", str(tmp_path)])
     assert exc.value.code == 2 and "give the assignment" in capsys.readouterr().err
