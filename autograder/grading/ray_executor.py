@@ -221,8 +221,10 @@ OBJECT_STORE_BYTES = 100 << 20  # private local instance: notebooks and results 
 def start_local(ray, num_cpus: int, tries: int = 2) -> None:
     """Start a private Ray head on 127.0.0.1 (no dashboard, 100 MB object store) with ``num_cpus`` CPUs.
 
-    Ray gives its raylet a fixed 30 s to register; on a saturated machine that can pass, so a
-    failed start is shut down and tried once more before the error propagates."""
+    On a saturated machine (a shared 2-core CI box) Ray's start can fail: its raylet waits a few
+    seconds for its agents' port files (``RAY_raylet_start_wait_time_s``, raised here to 120 s
+    unless set) and the driver 30 s for the raylet. A failed start is shut down and tried again."""
+    os.environ.setdefault("RAY_raylet_start_wait_time_s", "120")  # read by the raylet this starts
     for attempt in range(tries):
         try:
             ray.init(num_cpus=num_cpus, include_dashboard=False, _node_ip_address="127.0.0.1",
