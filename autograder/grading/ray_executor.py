@@ -51,8 +51,8 @@ class RayOptions:
         gpus: fraction of one GPU one submission holds (``gpu`` profile only; 0.25 packs four).
         max_retries: reruns of a task whose worker process or node died (Ray's ``max_retries``);
             a task that fails in the grader's code is not rerun (it would fail again).
-        in_flight: submissions handed to Ray at once (None: twice the cluster's slots), so 300
-            notebooks do not sit in the object store together.
+        in_flight: submissions handed to Ray at once (None: :func:`in_flight`), so 300 notebooks
+            do not sit in the object store together.
     """
 
     address: str | None = None
@@ -169,7 +169,7 @@ def run(cfg, questions, todo: list, finished: Callable, saved: Callable, base_ke
                              "(join a cluster with GPU nodes: --address)")
     task = ray.remote(grade_task).options(num_cpus=opts.cpus, num_gpus=gpus, max_retries=opts.max_retries,
                                           retry_exceptions=False, name="grade_student")
-    window = opts.in_flight or max(2, 2 * slots(ray.cluster_resources(), opts.cpus, gpus))
+    window = opts.in_flight or in_flight(opts, slots(ray.cluster_resources(), opts.cpus, gpus))
     pending: dict = {}
     queue = list(todo)
     try:
@@ -234,6 +234,12 @@ def start_local(ray, num_cpus: int, tries: int = 2) -> None:
             ray.shutdown()
             if attempt == tries - 1:
                 raise
+
+
+def in_flight(opts: RayOptions, n_slots: int) -> int:
+    """Tasks handed to Ray at once: two per slot on this machine; on a cluster at least 128, since an
+    autoscaler adds workers only for tasks it sees waiting (a head with ``CPU: 0`` starts with 0 slots)."""
+    return max(2, 2 * n_slots) if opts.address is None else max(128, 2 * n_slots)
 
 
 def slots(resources: dict, cpus: float, gpus: float) -> int:

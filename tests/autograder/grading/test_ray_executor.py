@@ -75,7 +75,7 @@ def test_without_ray_the_message_says_how_to_install_it(tmp_path, capfd, monkeyp
 def test_gpu_share_reaches_the_sandbox_and_cpu_tasks_see_no_gpu(monkeypatch):
     """Does the sandbox get the GPU Ray assigned and its memory share, and a CPU task no GPU at all?"""
     from autograder.grading.grade_student import SandboxSpec
-    from autograder.grading.ray_executor import sandbox_env, slots
+    from autograder.grading.ray_executor import RayOptions, in_flight, sandbox_env, slots
 
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "3")  # what Ray sets in a worker holding GPU 3
     env = SandboxSpec(env=sandbox_env(0.25)).kwargs({"ARKIT_PROFILE": "gpu"})["env"]
@@ -84,6 +84,8 @@ def test_gpu_share_reaches_the_sandbox_and_cpu_tasks_see_no_gpu(monkeypatch):
     assert slots({"CPU": 16.0, "GPU": 2.0}, 1, 0.25) == 8  # GPUs bound: 2 x 4
     assert slots({"CPU": 4.0, "GPU": 2.0}, 1, 0.25) == 4   # CPUs bound
     assert slots({"CPU": 2.0}, 1, 0) == 2
+    assert in_flight(RayOptions(), 2) == 4
+    assert in_flight(RayOptions(address="auto"), slots({"CPU": 0.0}, 1, 0.25)) == 128  # autoscaler sees demand
 
 
 def test_a_node_with_other_code_refuses_to_grade(tmp_path):
