@@ -380,41 +380,51 @@ def bernoulli_param_fn(model):
 
 
 rnn_models, rnn_histories = {}, {}
-steps = {"shapes": CFG["shapes_steps"], "binarized_mnist": CFG["mnist_steps"]}
-for name, (train, valid) in data.items():
+STEPS = {"shapes": CFG["shapes_steps"], "binarized_mnist": CFG["mnist_steps"]}
+
+
+def train_rnns(name):
+    """Train PixelRNNs without and with coordinates on ``name`` (same seed, size and steps); False if a stub."""
+    train, valid = data[name]
     for coords in (False, True):
         seed_everything(SEED)
         try:
             model = PixelRNN(*train.shape[2:], CFG["rnn_hidden"], coords=coords)
             hist = train_epochs(model, bernoulli_loss, train, valid, epochs=CFG["epochs"], lr=CFG["lr"],
-                                batch_size=CFG["batch_size"], seed=SEED, max_steps=steps[name], grad_clip=1.0,
+                                batch_size=CFG["batch_size"], seed=SEED, max_steps=STEPS[name], grad_clip=1.0,
                                 device=DEVICE, desc=f"RNN {name} coords={coords}")
         except NotImplementedError:
             print("rnn_inputs / PixelRNN are not implemented yet")
-            break
+            return False
         rnn_models[name, coords] = model.cpu().eval()
         rnn_histories[name, coords] = hist
         results[("RNN + coords" if coords else "RNN", name)] = hist.test[-1]
+    return True
 
-if rnn_models:
-    fig, axes = plt.subplots(1, 2, figsize=(11, 3.5))
-    for ax, name in zip(axes, data):
-        for coords in (False, True):
-            if (name, coords) in rnn_histories:
-                h = rnn_histories[name, coords]
-                ax.plot(np.linspace(0, 1, len(h.train)), h.train, label=f"coords={coords} train", alpha=0.6)
-                ax.plot(np.linspace(0, 1, len(h.test)), h.test, "o-", label=f"coords={coords} valid")
-        ax.set_title(f"PixelRNN on {name}")
-        ax.set_xlabel("fraction of training")
-        ax.set_ylabel("NLL (nats/dim)")
-        ax.legend()
+
+def show_rnns(name):
+    """Training curves of both variants, and samples from each."""
+    fig, axes = plt.subplots(1, 3, figsize=(15, 3.5))
+    for coords in (False, True):
+        h = rnn_histories[name, coords]
+        axes[0].plot(np.linspace(0, 1, len(h.train)), h.train, label=f"coords={coords} train", alpha=0.6)
+        axes[0].plot(np.linspace(0, 1, len(h.test)), h.test, "o-", label=f"coords={coords} valid")
+        gen = torch.Generator().manual_seed(SEED)
+        show_samples(rnn_models[name, coords].sample(CFG["n_samples"], generator=gen), nrow=4, num_values=2,
+                     title=f"samples, coords={coords}", ax=axes[1 + coords])
+    axes[0].set_title(f"PixelRNN on {name}")
+    axes[0].set_xlabel("fraction of training")
+    axes[0].set_ylabel("NLL (nats/dim)")
+    axes[0].legend()
     plt.show()
-    gen = torch.Generator().manual_seed(SEED)
-    fig, axes = plt.subplots(1, 4, figsize=(16, 2.6))
-    for ax, ((name, coords), model) in zip(axes, rnn_models.items()):
-        show_samples(model.sample(CFG["n_samples"], generator=gen), nrow=4, num_values=2,
-                     title=f"{name}, coords={coords}", ax=ax)
-    plt.show()
+
+
+if train_rnns("shapes"):
+    show_rnns("shapes")
+
+# %% nbgrader={"grade": false, "grade_id": "seq_rnn_train_mnist", "locked": true, "schema_version": 3, "solution": false, "task": false}
+if rnn_models and train_rnns("binarized_mnist"):
+    show_rnns("binarized_mnist")
 
 # %% nbgrader={"grade": false, "grade_id": "seq_rnn_params_expose", "locked": true, "schema_version": 3, "solution": false, "task": false}
 for (name, coords), model in rnn_models.items():

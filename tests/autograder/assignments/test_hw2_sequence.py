@@ -335,3 +335,28 @@ def test_mutation_fails_its_question(mutation):
                "seq_rnn_model_test": {"seq_rnn_inputs": ns["rnn_inputs"], "seq_rnn_ar_probe": ns["rnn_ar_probe"]}}[qid]
     result = grade(qid, **objects)
     assert not result.passed and word in result.message.lower(), result.message
+
+
+# -- structure ---------------------------------------------------------------------------------------------
+
+def test_graded_cells_match_questions():
+    """25 points; every graded cell has a Question of the same id and points calling grade_in_notebook, every
+    grade_id starts with seq_, every needed object is exposed, and no graded cell exposes anything."""
+    import re
+
+    qs = [x for x in base.questions("hw2") if x.notebook == q.NOTEBOOK]
+    assert sum(x.points for x in qs) == 25
+    nb = jupytext.read(SOURCE, fmt="py:percent")
+    ids = [c.metadata["nbgrader"]["grade_id"] for c in nb.cells if "nbgrader" in c.metadata]
+    assert len(ids) == len(set(ids)) and all(i.startswith("seq_") for i in ids), ids
+    graded = {c.metadata["nbgrader"]["grade_id"]: c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")}
+    assert set(graded) == {x.id for x in qs}
+    text = SOURCE.read_text()
+    exposed = [re.escape(n) for n in re.findall(r'expose\(\s*"([^"]+)"', text)]
+    exposed += [re.sub(r"\\\{[^}]*\\\}", r"\\w*", re.escape(n)) for n in re.findall(r'expose\(\s*f"([^"]+)"', text)]
+    for x in qs:
+        assert graded[x.id].metadata["nbgrader"]["points"] == x.points
+        assert f'grade_in_notebook("hw2", "{x.id}")' in graded[x.id].source
+        assert "expose(" not in graded[x.id].source
+        for name in x.required_names:
+            assert any(re.fullmatch(p, name) for p in exposed), f"{x.id} needs {name!r}, never exposed"
