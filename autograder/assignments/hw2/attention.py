@@ -31,6 +31,8 @@ CI_MAX_EXAMPLES = 500           # held-out images per threshold evaluation in ci
 AR_AUDIT_IMAGES = 32            # held-out images (and their splices) audited for the AR question
 MIN_COVERAGE = 0.5              # attention reaches every earlier pixel: coverage ~1 for a real model
 STEP_IMAGES = 2                 # held-out images fed through the cached steps
+PROBE_WINDOW = 6                # earlier steps the diagnosis changes: its batch is PROBE_WINDOW + 1 and a KV
+                                # cache of 400 positions crosses the sandbox boundary at every step
 SAMPLER_BATCH = 3               # uniforms (B, 1, 20, 20) for the sampler comparison
 COST_SIZES = (100, 400)         # pixels sampled for the cost count
 
@@ -124,7 +126,7 @@ def grade_kv(objects: Mapping[str, Any], ctx: GradingContext) -> CheckResult:
 
     x = _heldout("shapes", STEP_IMAGES)
     return check_step_consistency(objects["attn_shapes_model"], objects["attn_step"], x, num_values=2,
-                                  name="kv_cache")
+                                  probe_window=PROBE_WINDOW, name="kv_cache")
 
 
 def naive_sampler(model, guess=None, timings=None):
