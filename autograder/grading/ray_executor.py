@@ -172,12 +172,13 @@ def run(cfg, questions, todo: list, finished: Callable, saved: Callable, base_ke
     window = opts.in_flight or in_flight(opts, slots(ray.cluster_resources(), opts.cpus, gpus))
     pending: dict = {}
     queue = list(todo)
+    cfg_ref = ray.put(cfg)  # once, not once per task
     try:
         saved()
         while queue or pending:
             while queue and len(pending) < window:
                 sub, key = queue.pop(0)
-                pending[task.remote(cfg, materialize(sub), key, base_key, gpus)] = (sub, key)
+                pending[task.remote(cfg_ref, materialize(sub), key, base_key, gpus)] = (sub, key)
             ready, _ = ray.wait(list(pending), num_returns=1)
             for ref in ready:
                 sub, key = pending.pop(ref)
@@ -221,9 +222,10 @@ OBJECT_STORE_BYTES = 100 << 20  # private local instance: notebooks and results 
 def start_local(ray, num_cpus: int, tries: int = 2) -> None:
     """Start a private Ray head on 127.0.0.1 (no dashboard, 100 MB object store) with ``num_cpus`` CPUs.
 
-    On a saturated machine (a shared 2-core CI box) Ray's start can fail: its raylet waits a few
-    seconds for its agents' port files (``RAY_raylet_start_wait_time_s``, raised here to 120 s
-    unless set) and the driver 30 s for the raylet. A failed start is shut down and tried again."""
+    On a saturated machine Ray's start can fail: its raylet waits ~30 s for its Python agents to
+    write their port files and the driver 30 s for the raylet (neither is an option of ``ray.init``;
+    ``RAY_raylet_start_wait_time_s`` is raised to 120 s unless set, which did not prevent the
+    failure at load average 14 on 2 cores). A failed start is shut down and tried again."""
     os.environ.setdefault("RAY_raylet_start_wait_time_s", "120")  # read by the raylet this starts
     for attempt in range(tries):
         try:

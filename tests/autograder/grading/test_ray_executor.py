@@ -127,7 +127,12 @@ def ray_head():
                                             "(pip install 'ar-autograder[ray]'); the Ray executor is untested here")
     from autograder.grading.ray_executor import start_local
 
-    start_local(ray, num_cpus=2, tries=3)  # in this process: 127.0.0.1, no dashboard, 100 MB object store
+    try:  # in this process: 127.0.0.1, no dashboard, 100 MB object store
+        start_local(ray, num_cpus=2, tries=3)
+    except Exception as exc:  # noqa: BLE001 - not a skip: Ray is installed and must work here
+        pytest.fail(f"a local Ray head did not start in 3 tries (load average {os.getloadavg()[0]:.1f} on "
+                    f"{os.cpu_count()} CPUs; Ray's agents must start within ~30 s, see "
+                    f"/tmp/ray/session_latest/logs/raylet.out): {type(exc).__name__}: {exc}")
     try:
         yield ray
     finally:
