@@ -134,7 +134,9 @@ def check_nade_liveness(probe, seed: int = 0, name: str = "nade.autoregressive")
     W, c, V, b = _nade_params(D, H, gen)
     result = check_autoregressive(lambda x: probe(W.clone(), c.clone(), V.clone(), b.clone(), x.float()), (D,),
                                   num_values=2, family="made", seed=int(seed), figure=False, name=name)
-    if not result.passed:
+    if not result.passed:    # the family's hint speaks of MADE masks: say it in NADE's terms
+        result.hint = ("output d may use a_d = c + sum_{j<d} W[:, j] x_j only: read the output before adding "
+                       "W[:, d] x_d, and never use x_j for j >= d")
         return result
     coverage = float(result.details.get("coverage", 0.0))
     if coverage < 0.999:

@@ -135,6 +135,7 @@ def test_wrong_nade_forward_fails_with_cause(sol, forward, cause):
     """Does an output that sees itself, or one that is a pixel behind, fail seq_nade_test naming it?"""
     result = grade("seq_nade_test", seq_nade_probe=_nade_objects(sol, forward)["seq_nade_probe"])
     assert not result.passed and cause in result.message, result.message
+    assert "degree" not in result.hint and "a_d" in result.hint, result.hint     # the fix in NADE's terms
 
 
 def test_nade_without_torch_work_fails_cost(sol):
