@@ -140,11 +140,25 @@ def test_batched_backwards_are_counted(monkeypatch):
 
 
 def test_auto_chunk_bounds_the_batched_backward():
-    budget = dep_mod.CHUNK_ELEMENTS
-    assert auto_chunk(saved=budget // 100 - 10, out_numel=10, num_rows=784) == 100
-    assert auto_chunk(saved=budget, out_numel=1, num_rows=784) == 1
-    assert auto_chunk(saved=0, out_numel=1, num_rows=10**6) == dep_mod.MAX_CHUNK
-    assert auto_chunk(saved=0, out_numel=1, num_rows=7) == 7
+    """The largest temporary stays at CHUNK_ELEMENTS, all of them at TOTAL_ELEMENTS, rows at MAX_CHUNK."""
+    big, total = dep_mod.CHUNK_ELEMENTS, dep_mod.TOTAL_ELEMENTS
+    assert auto_chunk((big // 10, big // 100), out_numel=10, num_rows=784) == 100
+    assert auto_chunk((total // 50, 10), out_numel=0, num_rows=784) == 50
+    assert auto_chunk((big, big), out_numel=1, num_rows=784) == 1
+    assert auto_chunk((0, 0), out_numel=1, num_rows=10**6) == dep_mod.MAX_CHUNK
+    assert auto_chunk((0, 0), out_numel=1, num_rows=7) == 7
+
+
+def test_forward_chunk_fits_big_activations():
+    """The cuts' forward calls take fewer samples when one sample's largest activation is big."""
+    probe = ModelProbe(TinyAttention(256, style="manual").eval(), (256,), 2)
+    before = probe.chunk
+    gradient_dependency(probe, probe.sample(2, 0)[0])
+    assert probe.chunk == max(1, dep_mod.CHUNK_ELEMENTS // (256 * 256)) < before
+    made = ModelProbe(MADE(784, [512, 512], num_values=2).eval(), (784,), 2)
+    before = made.chunk
+    gradient_dependency(made, made.sample(2, 0)[0])
+    assert made.chunk == before                          # small activations: unchanged
 
 
 def test_moved_mask_tolerance():

@@ -25,8 +25,9 @@ def differentiable_forward(probe: ModelProbe, x: torch.Tensor, y=None):
     Returns ``(Y, T, reduce, saved)``: per-variable outputs Y (B, D, F), the tensor T the
     gradient is taken at, ``reduce(g) -> (n, D)`` mapping a batch of gradients shaped
     (n, *T.shape) to per-input-variable magnitudes, the largest over the B test inputs (the
-    union), and ``saved``, the number of elements autograd saved for the backward in tensors
-    with a leading batch dimension (what one batched backward multiplies; it sizes the chunks).
+    union), and ``saved = (total, largest)``, the elements autograd saved for the backward in
+    tensors with a leading batch dimension (what one batched backward multiplies; they size the
+    chunks).
     Returns ``None`` when no gradient path from the input exists.
     """
     if probe.input_dtype.is_floating_point:
@@ -38,20 +39,22 @@ def differentiable_forward(probe: ModelProbe, x: torch.Tensor, y=None):
 
             def reduce(grads):  # max |g| over the B inputs
                 return grads.abs_().reshape(grads.shape[0], batch, -1).amax(dim=1)
-            return out, xg, reduce, saved[0]
+            return out, xg, reduce, tuple(saved)
     return _embedding_forward(probe, x, y)
 
 
 class _count_saved:
-    """Context manager: elements of the tensors autograd saves whose first dimension is ``batch``."""
+    """Context manager -> ``[total, largest]``: elements of the tensors autograd saves whose first
+    dimension is ``batch`` (activations, not parameters), in all and in the largest one."""
 
     def __init__(self, batch: int):
-        self.batch, self.total = batch, [0]
+        self.batch, self.total = batch, [0, 0]
 
     def __enter__(self):
         def pack(t):
             if t.dim() > 0 and t.shape[0] == self.batch:
                 self.total[0] += t.numel()
+                self.total[1] = max(self.total[1], t.numel())
             return t
         self.hooks = torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t)
         self.hooks.__enter__()
@@ -89,7 +92,7 @@ def _embedding_forward(probe: ModelProbe, x, y):
         return None
     emb = captured[0]
     return (out, emb, lambda grads: grads.abs().reshape(grads.shape[0], batch, num_vars, -1).sum(-1).amax(dim=1),
-            saved[0])
+            tuple(saved))
 
 
 def gradient_dependency(probe: ModelProbe, x: torch.Tensor, y=None, rows=None,
@@ -101,7 +104,8 @@ def gradient_dependency(probe: ModelProbe, x: torch.Tensor, y=None, rows=None,
         rows: int64 (R,) output variable indices.
     Returns bool (R, D) (union over the B inputs), or None if the model has no
     gradient path from its input (then use :func:`perturbation_dependency`).
-    One forward pass; the backward passes for ``chunk`` outputs at a time are batched
+    One forward pass (which also lowers ``probe.chunk`` for big models, :func:`fit_forward_chunk`);
+    the backward passes for ``chunk`` outputs at a time are batched
     (``is_grads_batched``); ``chunk=None`` sizes the chunks from what the forward saved for the
     backward (about :data:`CHUNK_ELEMENTS` saved elements per batched backward).
     ``rel_tol``: |grad| at or below ``rel_tol`` x (largest |grad| of that output) counts as no
@@ -112,6 +116,8 @@ def gradient_dependency(probe: ModelProbe, x: torch.Tensor, y=None, rows=None,
     rows = torch.arange(probe.num_vars) if rows is None else torch.as_tensor(rows).reshape(-1)
     with eval_mode(probe.model):
         fwd = differentiable_forward(probe, x, y)
+        if fwd is not None:
+            fit_forward_chunk(probe, fwd[3], x.shape[0])
         dep = None if fwd is None else _rows_from(fwd, rows, chunk, rel_tol)
         if dep is None and probe.input_dtype.is_floating_point:
             fwd = _embedding_forward(probe, x, y)  # float input, but no gradient path from it
@@ -126,6 +132,8 @@ def gradient_dependency_and_seen(probe: ModelProbe, x: torch.Tensor, y=None, row
     rows = torch.arange(probe.num_vars) if rows is None else torch.as_tensor(rows).reshape(-1)
     with eval_mode(probe.model):
         fwd = differentiable_forward(probe, x, y)
+        if fwd is not None:
+            fit_forward_chunk(probe, fwd[3], x.shape[0])
         both = None if fwd is None else _rows_from(fwd, rows, chunk, (REL_TOL, 0.0))
         if both is None and probe.input_dtype.is_floating_point:
             fwd = _embedding_forward(probe, x, y)
@@ -133,17 +141,33 @@ def gradient_dependency_and_seen(probe: ModelProbe, x: torch.Tensor, y=None, row
     return both
 
 
-# Elements (float32: 16 MB) of saved-tensor copies one batched backward may hold. Bigger chunks are
-# not faster: their temporaries exceed glibc's mmap threshold (32 MB), are page-faulted afresh on
-# every call, and the kernel time doubled the gradient pass of a D = 400 attention model (measured:
-# 11.4 s CPU with 128 MB chunks, 5.8 s with 16 MB; MADE 784 the same with 1, 3 or 7 chunks).
-CHUNK_ELEMENTS = 2**22
+# Chunks are sized so that the largest temporary stays at CHUNK_ELEMENTS float32 (8 MB) and all
+# saved-tensor copies together at TOTAL_ELEMENTS (256 MB). Bigger chunks are not faster: temporaries
+# above glibc's mmap threshold (32 MB) are page-faulted afresh on every call, and that kernel time
+# doubled the gradient pass of a D = 400 attention model (measured: 11.4 s CPU with 128 MB chunks,
+# 5.8 s with 4 rows per chunk) and its cuts (3.2 s with 655 samples per forward, 1.6 s with 16);
+# MADE 784 costs the same with 1, 3 or 7 chunks.
+CHUNK_ELEMENTS = 2**21
+TOTAL_ELEMENTS = 2**26
 MAX_CHUNK = 1024        # cotangents per batched backward (more gains nothing measurable)
 
 
-def auto_chunk(saved: int, out_numel: int, num_rows: int) -> int:
-    """Rows per batched backward: a batched backward holds about (saved + outputs) elements per row."""
-    return int(max(1, min(num_rows, MAX_CHUNK, CHUNK_ELEMENTS // max(1, saved + out_numel))))
+def fit_forward_chunk(probe: ModelProbe, saved: tuple[int, int], batch: int) -> None:
+    """Lower ``probe.chunk`` (samples per forward call, used by the cuts) so that the largest
+    activation of one forward call stays near :data:`CHUNK_ELEMENTS`: a (B, H, D, D) attention
+    model at D = 400 ran 655 samples per call, 0.5 GB temporaries page-faulted afresh each time.
+    ``saved``: (total, largest) elements the forward saved for ``batch`` samples."""
+    per_sample = max(1, saved[1] // max(1, batch))
+    probe.chunk = max(1, min(probe.chunk, CHUNK_ELEMENTS // per_sample))
+
+
+def auto_chunk(saved: tuple[int, int], out_numel: int, num_rows: int) -> int:
+    """Rows per batched backward. Per row it holds copies of the saved tensors ``saved = (total,
+    largest)`` and of the outputs (``out_numel``): the largest temporary is kept at
+    :data:`CHUNK_ELEMENTS`, all of them at :data:`TOTAL_ELEMENTS`."""
+    total, largest = saved
+    return int(max(1, min(num_rows, MAX_CHUNK, CHUNK_ELEMENTS // max(1, largest, out_numel),
+                          TOTAL_ELEMENTS // max(1, total + out_numel))))
 
 
 def _rows_from(fwd, rows, chunk=None, rel_tol=REL_TOL):
