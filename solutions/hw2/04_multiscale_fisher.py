@@ -542,7 +542,9 @@ grade_in_notebook("hw2", "fisher_scores_test")
 # labelled examples, and fit a multinomial logistic regression on them (`linear_probe`: features
 # standardised with the fitting set's mean and standard deviation, L2 penalty, L-BFGS; given).
 # Baselines on the same examples: the raw pixels, and the Fisher scores of an **untrained**
-# PixelCNN (random features of the same size: what training adds).
+# PixelCNN (random features of the same size: what training adds). Before you run it, guess the
+# order of the three on each dataset; then explain the result (not graded): what does a gradient
+# with respect to a *convolution* kernel sum over, and what does that keep of where a stroke is?
 #
 # The grader does the same on examples it holds back: it computes the features with *your*
 # `fisher_scores`, checks them against its own per-example gradients, fits the classifier on one
@@ -617,5 +619,9 @@ grade_in_notebook("hw2", "fisher_classifier_test")
 #   depend only on earlier groups samples a group per network evaluation. Coarse-to-fine groups
 #   give $O(\log N)$ evaluations per image, at the price of independence inside a group (a
 #   somewhat worse likelihood than raster order).
-# * A trained density is a feature extractor: $\nabla_\theta \log p_\theta(x)$ carries class
-#   information the model was never given, far more than the same number of random features.
+# * A density model is a feature extractor: $\nabla_\theta \log p_\theta(x)$ carries class
+#   information the model was never given. What the numbers above say depends on the data: on
+#   `shapes` (the class is a shape anywhere in the image) the scores of a convolutional model, which
+#   pool over positions, beat raw pixels by far; on centred MNIST digits raw pixels are already a
+#   strong linear feature and the 801 position-pooled scores of a tiny PixelCNN are not. Compare
+#   with the untrained network's scores before crediting the training for what the architecture does.
