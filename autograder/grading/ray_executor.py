@@ -167,8 +167,10 @@ def run(cfg, questions, todo: list, finished: Callable, saved: Callable, base_ke
             ray.shutdown()
         raise RayUnavailable("--profile gpu on Ray needs a GPU, and this machine's Ray instance has none "
                              "(join a cluster with GPU nodes: --address)")
-    task = ray.remote(grade_task).options(num_cpus=opts.cpus, num_gpus=gpus, max_retries=opts.max_retries,
-                                          retry_exceptions=False, name="grade_student")
+    # a GPU task gets a fresh worker process (max_calls=1): CUDA reads CUDA_VISIBLE_DEVICES once per
+    # process, so a reused worker would grade on the GPU its previous task held
+    task = ray.remote(num_cpus=opts.cpus, num_gpus=gpus, max_retries=opts.max_retries, retry_exceptions=False,
+                      name="grade_student", **({"max_calls": 1} if gpus > 0 else {}))(grade_task)
     window = opts.in_flight or in_flight(opts, slots(ray.cluster_resources(), opts.cpus, gpus))
     pending: dict = {}
     queue = list(todo)
