@@ -128,9 +128,9 @@ def ray_head():
     from autograder.grading.ray_executor import start_local
 
     try:  # in this process: 127.0.0.1, no dashboard, 100 MB object store
-        start_local(ray, num_cpus=2, tries=3)
+        start_local(ray, num_cpus=2, tries=2)
     except Exception as exc:  # noqa: BLE001 - not a skip: Ray is installed and must work here
-        pytest.fail(f"a local Ray head did not start in 3 tries (load average {os.getloadavg()[0]:.1f} on "
+        pytest.fail(f"a local Ray head did not start in 2 tries (load average {os.getloadavg()[0]:.1f} on "
                     f"{os.cpu_count()} CPUs; Ray's agents must start within ~30 s, see "
                     f"/tmp/ray/session_latest/logs/raylet.out): {type(exc).__name__}: {exc}")
     try:
