@@ -174,13 +174,12 @@ def run(cfg, questions, todo: list, finished: Callable, saved: Callable, base_ke
     window = opts.in_flight or in_flight(opts, slots(ray.cluster_resources(), opts.cpus, gpus))
     pending: dict = {}
     queue = list(todo)
-    cfg_ref = ray.put(cfg)  # once, not once per task
     try:
         saved()
         while queue or pending:
             while queue and len(pending) < window:
                 sub, key = queue.pop(0)
-                pending[task.remote(cfg_ref, materialize(sub), key, base_key, gpus)] = (sub, key)
+                pending[task.remote(cfg, materialize(sub), key, base_key, gpus)] = (sub, key)
             ready, _ = ray.wait(list(pending), num_returns=1)
             for ref in ready:
                 sub, key = pending.pop(ref)
