@@ -63,6 +63,8 @@ PROFILE = active_profile()            # "ci" | "cpu" | "gpu"  (env ARKIT_PROFILE
 SEED = int(os.environ.get("ARKIT_SEED", "0"))
 seed_everything(SEED)
 DEVICE = default_device(PROFILE)
+if PROFILE == "ci":
+    torch.set_num_threads(1)          # tiny models: one thread avoids oversubscribing 2 shared cores
 CFG = pick({
     # channels: width of the residual stream and of the skip connections; steps: optimizer steps
     "ci": dict(channels=16, train=2000, valid=256, steps=120, batch_size=32, lr=5e-3, n_samples=4,
