@@ -336,6 +336,9 @@ def test_mutation_fails_its_question(mutation):
                "seq_rnn_model_test": {"seq_rnn_inputs": ns["rnn_inputs"], "seq_rnn_ar_probe": ns["rnn_ar_probe"]}}[qid]
     result = grade(qid, **objects)
     assert not result.passed and word in result.message.lower(), result.message
+    # what each loses of its question (the description says so): all of it, or the features third
+    expected = {"seq_rnn_coords_of_previous": 2 / 3}.get(mutation.student, 0.0)
+    assert abs(result.score - expected) < 1e-9, (mutation.student, result.score)
 
 
 # -- structure ---------------------------------------------------------------------------------------------
