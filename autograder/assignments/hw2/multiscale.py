@@ -9,7 +9,7 @@ trusted code (:mod:`autograder.reference.models.multiscale`):
 | ``multiscale_sampler_test`` (4) | ``multiscale_sample_step`` | the parent runs the sampling loop with *its own* network (:class:`GroupNet`) and counts its forward calls: every step fills pixels of the next group only, drawn from the given logits and uniforms; ``check_cost_scaling(expect="log", measure="calls")`` at sides 8, 16, 32 |
 | ``multiscale_nll_test`` (4) | ``multiscale_shapes_params`` | held-out NLL (Bernoulli, nats/dim), audited with ``order="multiscale"`` |
 | ``fisher_scores_test`` (6) | ``fisher_scores_probe`` | ``check_fisher_scores`` on TinyPixelCNNs (2 widths) with random parameters chosen by the parent, held-out images |
-| ``fisher_classifier_test`` (5) | ``fisher_scores_probe``, ``fisher_{shapes,mnist_binary}_theta`` | the parent rebuilds the trained model from its parameters, computes the features with the student's ``fisher_scores`` on held-out images, checks every row against its own per-example gradients, fits the linear probe on one half and measures the accuracy on the other |
+| ``fisher_classifier_test`` (5) | ``fisher_scores_probe``, ``fisher_{shapes,mnist_binary}_theta`` | the parent rebuilds the trained model from its parameters, checks the student's ``fisher_scores`` on it row by row (250 held-out images per dataset), then fits the linear probe on its own per-example gradients of one half of the split and measures the accuracy on the other |
 
 Accuracy thresholds are stored in ``autograder/calibration/hw2.json`` in the schema of the NLL
 entries, as **error rates** (``1 - accuracy``, lower is better; ``details["error_rate"]`` is what
@@ -40,7 +40,7 @@ FISHER_CHANNELS = 8               # the notebook's TinyPixelCNN(CFG["pc_channels
 PROBE_SPLIT = {"ci": {"shapes": (500, 500), "mnist_binary": (1000, 1000)},
                "cpu": {"shapes": (500, 500), "mnist_binary": (2500, 2500)},
                "gpu": {"shapes": (500, 500), "mnist_binary": (2500, 2500)}}
-FEATURE_CHUNK = 250
+VERIFY_ROWS = 250                 # trained-model rows checked against the reference per dataset
 
 SHAPES_PARAMS = ParamFnSpec("multiscale_shapes_params", "shapes", "bernoulli", SHAPES_SHAPE, order="multiscale")
 
@@ -262,9 +262,10 @@ def _entry(dataset: str, profile: str) -> Mapping | None:
 
 def check_fisher_accuracy(probe: Callable, theta_fn: Callable, dataset: str, profile: str,
                           entry: Mapping | None = None, name: str = "accuracy") -> CheckResult:
-    """Features of held-out ``dataset`` images from the student's ``fisher_scores`` on the trained
-    model rebuilt from ``theta_fn()``; every row checked against the reference; then the linear
-    probe's accuracy against the calibrated error-rate threshold (``entry`` overrides the file)."""
+    """The student's ``fisher_scores`` on the trained model rebuilt from ``theta_fn()``, checked row by
+    row against the reference on the first :data:`VERIFY_ROWS` held-out ``dataset`` images; then the
+    linear probe on the reference features of the grader's split, its accuracy against the calibrated
+    error-rate threshold (``entry`` overrides the file)."""
     from autograder.checks.fisher import check_fisher_scores
     from autograder.reference.fisher import fisher_scores as reference_scores
     from autograder.reference.models.multiscale import fisher_model
@@ -282,17 +283,16 @@ def check_fisher_accuracy(probe: Callable, theta_fn: Callable, dataset: str, pro
     n_fit, n_eval = PROBE_SPLIT[profile][dataset]
     split = _heldout(dataset)
     x, y = torch.as_tensor(split.x[: n_fit + n_eval]), torch.as_tensor(split.y[: n_fit + n_eval])
-    student_fn = remote_fisher_fn(probe)
-    feats = []
-    for start in range(0, x.shape[0], FEATURE_CHUNK):
-        xb = x[start:start + FEATURE_CHUNK]
-        verdict = check_fisher_scores(student_fn, model, xb, name=name)
-        if not verdict.passed:
-            verdict.message = (f"the features of held-out {dataset} images (rows {start}..{start + xb.shape[0] - 1}) "
-                               f"are not Fisher scores: {verdict.message}")
-            return verdict
-        feats.append(reference_scores(model, xb))
-    features = torch.cat(feats)
+    # The student's fisher_scores on the trained model, every row of the first VERIFY_ROWS held-out
+    # images against the reference; the probe is then fitted on the grader's own (reference) features,
+    # so nothing the student's process returns for the other rows can move the accuracy.
+    xb = x[:VERIFY_ROWS]
+    verdict = check_fisher_scores(remote_fisher_fn(probe), model, xb, name=name)
+    if not verdict.passed:
+        verdict.message = (f"the features of held-out {dataset} images (rows 0..{xb.shape[0] - 1}) "
+                           f"are not Fisher scores: {verdict.message}")
+        return verdict
+    features = reference_scores(model, x)
     acc = linear_probe(features[:n_fit], y[:n_fit], features[n_fit:], y[n_fit:])
     raw = linear_probe(x[:n_fit].float(), y[:n_fit], x[n_fit:].float(), y[n_fit:])
     error = 1.0 - acc

@@ -296,7 +296,7 @@ def test_notebook_linear_probe_is_the_graders(sol):
 @pytest.fixture
 def small_split(monkeypatch):
     monkeypatch.setattr(ms, "PROBE_SPLIT", {"ci": {"shapes": (20, 20), "mnist_binary": (20, 20)}})
-    monkeypatch.setattr(ms, "FEATURE_CHUNK", 16)
+    monkeypatch.setattr(ms, "VERIFY_ROWS", 16)
 
 
 def _theta():
