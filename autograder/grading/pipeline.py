@@ -170,7 +170,9 @@ def _cached(folder: Path, key: str) -> StudentResult | None:
 
 def _failed(spec: GradeSpec, sub: inputs.Submission, key: str, exc: BaseException) -> StudentResult:
     res = spec.empty_result(sub.student)
-    res.status, res.key = "failed", key
+    # No cache key: the next run grades this student again (as the Ray executor does), instead of
+    # keeping a worker's death as the student's result until --force.
+    res.status, res.key = "failed", ""
     res.output = f"internal grader error (a grading worker died): {type(exc).__name__}: {exc}"
     for q in res.questions.values():
         q.status, q.message = "grader_error", "not graded: the grader failed (not your fault)"

@@ -80,3 +80,21 @@ def test_gradescope_zip_runs_from_a_clean_unpack(tmp_path):
     res = json.loads((tmp_path / "res" / "results.json").read_text())
     assert res["score"] == 5.0 and len(res["tests"]) == 3
     assert res["extra_data"]["sandbox"]["limitations"] is not None
+
+
+def test_a_worker_death_is_not_cached(tmp_path):
+    """Is a student whose grading worker died graded again by the next run (not kept until --force)?"""
+    from autograder.grading import pipeline
+    from autograder.grading.student_result import StudentResult
+
+    class Spec:
+        def empty_result(self, student):
+            return StudentResult(student=student, assignment="fx1", profile="ci")
+
+    class Sub:
+        student = "erin"
+
+    res = pipeline._failed(Spec(), Sub(), "k" * 64, RuntimeError("worker died"))
+    (tmp_path / "result.json").write_text(res.dumps())
+    assert res.status == "failed" and "worker died" in res.output
+    assert pipeline._cached(tmp_path, "k" * 64) is None
