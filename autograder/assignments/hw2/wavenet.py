@@ -428,20 +428,23 @@ for _question in QUESTIONS:
     register(ASSIGNMENT, _question)
 assert sum(q.points for q in QUESTIONS) == 25
 
-MUTATIONS = (
+MUTATIONS = (  # measured through `autograder grade` (ci): solution 25, then 17, 14, 3
+    Mutation("wavenet_dilation_off_by_one", NOTEBOOK, "wavenet_step",
+             "past = buf[:, slot].clone()", "past = buf[:, (slot + 1) % d].clone()",
+             "cached step reads the queue entry of time t - d + 1 instead of t - d (loses 8 of 25: step "
+             "consistency, sampler equivalence)",
+             expect=("wavenet_step_test", "off by one")),
     Mutation("wavenet_cache_not_shifted", NOTEBOOK, "wavenet_step",
              "        past = buf[:, slot].clone()                    # the input of time t - d\n"
              "        buf[:, slot] = h                               # then the input of time t takes its slot\n",
              "        buf[:, slot] = h                               # the input of time t takes its slot\n"
              "        past = buf[:, slot].clone()                    # (pushed before it is read)\n",
-             "cached step: the new input is pushed into the queue before the old one is read",
+             "cached step: the new input is pushed into the queue before the old one is read (loses 11 of 25: "
+             "step consistency, sampler equivalence, cost: the step never reads its queues)",
              expect=("wavenet_step_test", "stale")),
-    Mutation("wavenet_dilation_off_by_one", NOTEBOOK, "wavenet_step",
-             "past = buf[:, slot].clone()", "past = buf[:, (slot + 1) % d].clone()",
-             "cached step reads the queue entry of time t - d + 1 instead of t - d",
-             expect=("wavenet_step_test", "off by one")),
     Mutation("wavenet_conv_sees_future", NOTEBOOK, "wavenet_causal_conv",
              "F.pad(x, (self.left_pad, 0))", "F.pad(x, (self.left_pad - 1, 1))",
-             "causal convolution padded one step short on the left and one on the right",
+             "causal convolution padded one step short on the left and one on the right (loses 22 of 25: "
+             "every question but cost, the model sees the pixel it predicts)",
              expect=("wavenet_conv_test", "future")),
 )
