@@ -80,7 +80,10 @@ def _grade_ar(objects: Mapping[str, Any], ctx: GradingContext) -> CheckResult:
         parts[-1].label = f"{h}x{w}"
         if not parts[-1].passed:            # one failing size says it; the next would cost as much again
             break
-    return combine("multiscale_ar_test", parts)
+    result = combine("multiscale_ar_test", parts)
+    if not result.passed:                   # all or nothing: right groups in a model that leaks earn nothing
+        result.score = 0.0
+    return result
 
 
 # ----------------------------------------------------------------- 3. the sampler
