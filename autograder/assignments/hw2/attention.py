@@ -243,7 +243,7 @@ MUTATIONS = (
     Mutation("attn_pos_wrong_step", NOTEBOOK, "attn_model",
              "h = (h + self.pos[t]).unsqueeze(1)", "h = (h + self.pos[t - 1]).unsqueeze(1)",
              "cached step adds the position embedding of the previous step",
-             expect=("attn_kv_test", "off by one")),
+             expect=("attn_kv_test", "first at step 1 of")),   # the diagnosis varies: position or offset
     Mutation("attn_sample_not_fed_back", NOTEBOOK, "attn_sample",
              "prev = out[:, t]", "prev = out[:, t - 1]",
              "cached sampler feeds back the token drawn one step earlier, not the one just drawn",
