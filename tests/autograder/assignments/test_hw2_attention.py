@@ -321,8 +321,9 @@ EXPECTED = {
     "attn_pos_wrong_step": ({"attn_kv_test", "attn_sampler_test"}, {"attn_mask_test", "attn_ar_test",
                                                                      "attn_cost_test"}),
     "attn_sample_not_fed_back": ({"attn_sampler_test"}, {"attn_cost_test"}),
-    "attn_mask_future": ({"attn_mask_test", "attn_ar_test", "attn_kv_test", "attn_sampler_test"},
-                         {"attn_cost_test"}),
+    # Not the sampler question: its naive sampler verifies candidates, exact only for an AR model (the
+    # AR question fails this one); through the pipeline the trained model's cached samples pass it.
+    "attn_mask_future": ({"attn_mask_test", "attn_ar_test", "attn_kv_test"}, {"attn_cost_test"}),
 }
 
 
