@@ -20,6 +20,7 @@ from arkit.checks import WorkCounter, sample_with_uniforms
 from autograder.assignments import base
 from autograder.assignments.hw2 import attention as q
 from autograder.examples import apply_mutation
+from solution_cells import run_cells
 
 SOURCE = Path(__file__).resolve().parents[3] / "solutions" / "hw2" / "03_attention.py"
 PRELUDE = ("import os, math, time\nimport numpy as np, torch\nimport torch.nn as nn\n"
@@ -33,12 +34,7 @@ REMOTE = base.GradingContext("hw2", "ci", mode="remote")
 def load(nb=None) -> dict:
     """Execute the definition cells of the solution (or of a mutated notebook) in a fresh namespace."""
     nb = nb if nb is not None else jupytext.read(SOURCE, fmt="py:percent")
-    by_id = {c.metadata.get("nbgrader", {}).get("grade_id"): c.source for c in nb.cells if c.cell_type == "code"}
-    ns: dict = {}
-    exec(PRELUDE, ns)
-    for cid in CELLS:
-        exec(compile(by_id[cid], f"03_attention:{cid}", "exec"), ns)
-    return ns
+    return run_cells(nb, CELLS, prelude=PRELUDE, where="03_attention")
 
 
 @pytest.fixture(scope="module")

@@ -16,6 +16,7 @@ from autograder.assignments.base import GradingContext, get_question, grade_ques
 from autograder.assignments.hw2 import multiscale as ms
 from autograder.assignments.spec import ParamFnSpec
 from autograder.examples import apply_mutation
+from solution_cells import run_cells
 from autograder.reference.models.multiscale import FisherPixelCNN, GroupNet, multiscale_groups, network_input
 
 SOURCE = Path(__file__).resolve().parents[3] / "solutions" / "hw2" / "04_multiscale_fisher.py"
@@ -29,12 +30,8 @@ CTX = GradingContext("hw2", "ci", seed=0)
 def load(nb=None, cells=CELLS) -> dict:
     """Namespace after running the definition cells of the solution (or of ``nb``)."""
     nb = nb if nb is not None else jupytext.read(SOURCE, fmt="py:percent")
-    by_id = {c.metadata.get("nbgrader", {}).get("grade_id"): c.source for c in nb.cells if c.cell_type == "code"}
-    ns: dict = {"CFG": {"pc_channels": 8, "lr": 1e-3, "batch_size": 64, "pc_steps": 1}, "SEED": 0}
-    exec(PRELUDE, ns)
-    for cid in cells:
-        exec(compile(by_id[cid], f"{SOURCE.name}:{cid}", "exec"), ns)
-    return ns
+    extra = {"CFG": {"pc_channels": 8, "lr": 1e-3, "batch_size": 64, "pc_steps": 1}, "SEED": 0}
+    return run_cells(nb, cells, extra, prelude=PRELUDE, where=SOURCE.name)
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from autograder.assignments import base
 from autograder.assignments.hw2 import sequence as q
 from autograder.examples import apply_mutation
+from solution_cells import run_cells
 
 CTX = base.GradingContext("hw2", "ci")
 SOURCE = Path(__file__).resolve().parents[3] / "solutions" / "hw2" / "01_sequence_models.py"
@@ -28,12 +29,7 @@ CELLS = ("seq_nade", "seq_nade_expose", "seq_rnn", "seq_rnn_expose", "seq_rowlst
 def load(nb=None) -> dict:
     """Namespace after running the cells that define NADE, PixelRNN, RowLSTM and their probes."""
     nb = nb or jupytext.read(SOURCE, fmt="py:percent")
-    by_id = {c.metadata.get("nbgrader", {}).get("grade_id"): c.source for c in nb.cells if c.cell_type == "code"}
-    ns: dict = {}
-    exec(PRELUDE, ns)
-    for cid in CELLS:
-        exec(compile(by_id[cid], f"{SOURCE.name}:{cid}", "exec"), ns)
-    return ns
+    return run_cells(nb, CELLS, prelude=PRELUDE, where=SOURCE.name)
 
 
 @pytest.fixture(scope="module")
