@@ -8,13 +8,9 @@ what an instructor waits for), and prints seconds per submission and the through
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import time
 from pathlib import Path
-
-REPO = Path(__file__).resolve().parents[1]
-FIXTURE = REPO / "tests" / "autograder" / "grading"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,22 +24,14 @@ def main(argv: list[str] | None = None) -> int:
     except ImportError:
         print("bench_ray: skipped, Ray is not installed (pip install 'ar-autograder[ray]')")
         return 0
-    sys.path.insert(0, str(FIXTURE))
-    from autograder.grading import cli
-    from fixture_assignment.build import QUESTIONS, SOURCE_DIR, student_notebook
+    from bench_grading import fixture_class, grade_fixture  # bench/ is the script's own folder
 
     with tempfile.TemporaryDirectory(prefix="bench-ray-") as tmp:
-        subs = Path(tmp) / "subs"
-        subs.mkdir()
-        data = student_notebook()
-        for i in range(args.n):
-            (subs / f"s{i:03d}_01_basics.ipynb").write_bytes(data)
+        subs = fixture_class(Path(tmp) / "subs", args.n)
         times = {}
         for name, extra in (("local", []), ("ray", ["--executor", "ray"])):
             start = time.perf_counter()
-            rc = cli.main(["fx1", str(subs), "--out", str(Path(tmp) / name), "--source-dir", str(SOURCE_DIR),
-                           "--questions", str(QUESTIONS), "--profile", "ci", "--workers", "2", "--no-gradebook",
-                           "--progress", "none", *extra])
+            rc = grade_fixture(subs, Path(tmp) / name, "--workers", "2", "--progress", "none", *extra)
             times[name] = time.perf_counter() - start
             if rc:
                 return rc
