@@ -78,7 +78,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{question} / {dataset} [{args.profile}]: {values} -> threshold {format_nll(thr)}, "
               f"loose {loose:.4f}")
     if not args.dry_run:
-        path = runner.write_calibration(args.assignment, args.profile, results, args.out)
+        extra = {"sandbox_threads": runner.CALIBRATION_THREADS} if notebooks else {}
+        path = runner.write_calibration(args.assignment, args.profile, results, args.out, **extra)
         print(f"wrote {path}")
     return 0
 

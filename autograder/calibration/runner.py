@@ -80,6 +80,11 @@ def read_notebook(path: str | os.PathLike):
     return jupytext.read(p)
 
 
+# Torch/OpenMP threads of the calibration sandbox (recorded in each entry as ``sandbox_threads``);
+# ``pipeline.PINNED_THREADS`` grades the ``ci`` profile with the same count.
+CALIBRATION_THREADS = 1
+
+
 def grade_solution(assignment: str, notebooks: Sequence[str | os.PathLike], profile: str, seed: int,
                    timeout: int = 3600, questions_module: str | None = None):
     """Grade the solution notebooks once with ``seed`` through the spine; returns the StudentResult."""
@@ -90,7 +95,7 @@ def grade_solution(assignment: str, notebooks: Sequence[str | os.PathLike], prof
 
     source_dir = Path(notebooks[0]).resolve().parent
     base = pipeline.PROFILE_LIMITS[profile]
-    limits = dataclasses.replace(base, cell_timeout_s=float(timeout),
+    limits = dataclasses.replace(base, cell_timeout_s=float(timeout), threads=CALIBRATION_THREADS,
                                  notebook_timeout_s=max(float(timeout), base.notebook_timeout_s))
     cfg = pipeline.Config(assignment, source_dir, Path(tempfile.gettempdir()) / "arkit-calibration", source_dir,
                           profile, seed=int(seed), limits=limits, questions_module=questions_module)

@@ -77,7 +77,7 @@ def parser() -> argparse.ArgumentParser:
                    help="Ray cluster to join ('auto': the one this machine belongs to); default: a private "
                    "Ray instance on this machine with --workers x --cpus-per-submission CPUs")
     r.add_argument("--cpus-per-submission", type=float, default=1.0, metavar="N",
-                   help="CPUs one student's task holds on Ray (also its torch threads; default 1)")
+                   help="CPUs one student's task holds on Ray (also its torch threads, except under --profile ci, which always grades with 1 thread as calibrated; default 1)")
     r.add_argument("--gpus-per-submission", type=float, default=None, metavar="F",
                    help="share of one GPU a student's task holds on Ray, --profile gpu only (default 1; "
                    "0.25 packs four students per GPU, each capped at a quarter of its memory)")
@@ -132,8 +132,8 @@ def config_from_args(args: argparse.Namespace):
     import dataclasses
 
     ray = ray_options(args, profile)
-    threads = (max(1, int(args.cpus_per_submission)) if ray is not None
-               else max(1, (os.cpu_count() or 1) // max(1, args.workers)))
+    threads = pipeline.sandbox_threads(profile, args.workers, os.cpu_count(),
+                                       args.cpus_per_submission if ray is not None else None)
     limits = dataclasses.replace(limits, **{k: v for k, v in changes.items() if v is not None}, threads=threads)
     out = (args.out or OUT_DIR / "grades" / args.assignment).resolve()
     gradebook = None if args.no_gradebook else (args.gradebook or out / "gradebook.db").resolve()

@@ -41,6 +41,22 @@ PROFILE_LIMITS = {
                   notebook_timeout_s=21600),
 }
 
+# Torch/OpenMP threads of the sandbox, fixed per profile where thresholds are tight. Training
+# numerics depend on the thread count (reduction order), and calibration grades the solution with
+# one thread (``Limits.threads`` default), so a ``ci`` grade runs exactly as it was calibrated
+# whatever the machine's cores or ``--workers``. Profiles not listed get cores // workers threads
+# (long cpu/gpu training; their margins absorb the difference, and the count is recorded).
+PINNED_THREADS = {"ci": 1}
+
+
+def sandbox_threads(profile: str, workers: int, cpu_count: int | None, ray_cpus: float | None = None) -> int:
+    """Threads one sandbox gets: the profile's pinned count, else its share of the CPUs."""
+    if profile in PINNED_THREADS:
+        return PINNED_THREADS[profile]
+    if ray_cpus is not None:
+        return max(1, int(ray_cpus))
+    return max(1, (cpu_count or 1) // max(1, workers))
+
 
 @dataclass
 class Config:
