@@ -158,7 +158,24 @@ def test_forward_chunk_fits_big_activations():
     made = ModelProbe(MADE(784, [512, 512], num_values=2).eval(), (784,), 2)
     before = made.chunk
     gradient_dependency(made, made.sample(2, 0)[0])
-    assert made.chunk == before                          # small activations: unchanged
+    assert made.chunk >= 784 > before                    # small activations: all 784 cuts in one call
+    tiny = ModelProbe(MADE(4, [8], num_values=2).eval(), (4,), 2)
+    gradient_dependency(tiny, tiny.sample(2, 0)[0])
+    assert tiny.chunk == dep_mod.MAX_FORWARD_CHUNK       # capped
+
+
+def test_changed_from_changes_exactly_the_marked_variables():
+    """One draw of replacement values, broadcast: marked variables differ, the others are kept."""
+    for num_values, shape in ((2, (6,)), (5, (1, 2, 3)), (None, (6,))):
+        probe = ModelProbe(lambda v: v.reshape(v.shape[0], -1), shape, num_values, input_dtype=torch.float32)
+        xb = probe.sample(1, 3)[0][0]
+        where = torch.rand(4, 6, generator=torch.Generator().manual_seed(0)) < 0.5
+        out = probe.changed_from(xb, where, seed=1)
+        assert out.shape == (4, *shape) and out.dtype == torch.float32
+        flat = out.reshape(4, -1)
+        assert torch.equal(flat != xb.reshape(1, -1).float(), where)
+        if num_values is not None:
+            assert bool(((flat >= 0) & (flat < num_values) & (flat == flat.round())).all())
 
 
 def test_moved_mask_tolerance():

@@ -177,7 +177,9 @@ def check_autoregressive(model: Callable, input_shape: Sequence[int], order=None
                             raster=raster, channels=channels)
     if live.dead:
         xm, ym = probe.sample(EXTRA_LIVENESS_INPUTS, seed + 11)
-        seen = seen | _seen(probe, xm, ym, rows, None, how)
+        pick = _liveness_suspects(live, rows, var_shape, pixel)
+        seen = seen.clone()
+        seen[pick] |= _seen(probe, xm, ym, rows[pick], None, how)
         live = live_mod.analyse(seen, rows, rank, var_shape, analysed_vars(var_shape) if is_image else None,
                                 raster=raster, channels=channels)
     if raster and pixel is not None:
@@ -262,12 +264,31 @@ def _dependency(probe, x, y, rows, with_seen=False):
 
 
 def _seen(probe, x, y, rows, dep, how):
-    """Bool (R, D): any nonzero gradient (exact zero = masked path); perturbations otherwise."""
+    """Bool (R, D): any nonzero gradient (exact zero = masked path); perturbations otherwise.
+    With ``how == "gradients"`` the model has a gradient path (the first pass found one), so
+    ``rows`` with no gradient at all (dead outputs, asked about again) see nothing; they are not
+    a reason to fall back to D forward passes per input."""
     if how == "gradients":
         seen = gradient_dependency(probe, x, y, rows, rel_tol=0.0)
-        if seen is not None:
-            return seen if dep is None else (seen | dep)
+        if seen is None:
+            seen = torch.zeros(len(rows), probe.num_vars, dtype=torch.bool)
+        return seen if dep is None else (seen | dep)
     return perturbation_dependency(probe, x, y, rows) if dep is None else dep
+
+
+def _liveness_suspects(live, rows, var_shape, pixel) -> torch.Tensor:
+    """Indices into ``rows`` whose liveness verdict more test inputs could change: the dead
+    outputs, those missing their immediate past, the analysed pixel's (blind spot); every row
+    when coverage is within 2x of the lowest any family accepts. Regrading only these keeps
+    the verdicts of regrading all rows (``seen`` only grows) and spares a MADE with a dead
+    prefix (random or too few hidden degrees) 8x the cost of its gradient union at D = 784."""
+    floor = min(r["min_coverage"] for r in live_mod.FAMILY_RULES.values() if r["min_coverage"] is not None)
+    if live.coverage < 2 * floor:
+        return torch.arange(rows.numel())
+    wanted = set(live.dead) | {out for out, _ in live.missing_past}
+    if pixel is not None:
+        wanted |= set(pixel_vars(var_shape, pixel).tolist())
+    return torch.nonzero(torch.isin(rows, torch.tensor(sorted(wanted), dtype=rows.dtype))).flatten()
 
 
 def _blind_spot(probe, convolutional, seen, rows, pixel, x, y, seed):

@@ -50,9 +50,8 @@ def cut_violations(probe: ModelProbe, x: torch.Tensor, y, order: torch.Tensor, c
     base = probe.outputs(x, y)
     for b in range(x.shape[0]):
         where = rank.view(1, -1) >= cuts.view(-1, 1)                  # (n_cuts, D) to change
-        xb = x[b:b + 1].expand(cuts.numel(), *x.shape[1:])
         yb = None if y is None else y[b:b + 1].expand(cuts.numel())
-        moved = moved_mask(probe.outputs(probe.changed(xb, where, seed + b), yb), base[b:b + 1])
+        moved = moved_mask(probe.outputs(probe.changed_from(x[b], where, seed + b), yb), base[b:b + 1])
         passes += cuts.numel()
         checked = rank.view(1, -1) <= cuts.view(-1, 1)                 # outputs that must not move
         bad = moved & checked
