@@ -595,7 +595,9 @@ grade_in_notebook("hw1", "pixelcnn_blindspot_test")
 # on a canvas large enough that the image border is out of reach (a pixel that zero padding at the
 # border cuts off is not a blind spot), and it fails only as a wedge of at least 2 pixels: one unseen
 # pixel at the corner of the receptive field is a field that has not reached it yet (the same pixel is
-# seen once the net is deeper) and is reported, not failed.
+# seen once the net is deeper) and is reported, not failed. The output must also see the pixel
+# **above and to its right**: a vertical stack that covers only the columns at and left of the pixel
+# leaves the whole upper-right quadrant unseen, which is no wedge but is a blind region all the same.
 
 # %% nbgrader={"grade": false, "grade_id": "pixelcnn_gated", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def shift_down(t):

@@ -79,6 +79,20 @@ def test_blind_gated_designs_fail(name, layers):
     assert "blind spot" in result.message and "does not shrink" in result.message, result.message
 
 
+@pytest.mark.parametrize("layers,size", [(2, 10), (6, 10), (6, 20)])
+def test_blind_quadrant_gated_design_fails(layers, size):
+    """A vertical stack that covers only the columns at and left of the pixel: the upper-right
+    quadrant is never seen. No wedge (the wedge rule needs a seen cell higher up in the same
+    column), so the gated family also asks for the pixel above and to the right."""
+    result = check_autoregressive(LayoutGated(layers, 3, **BLIND["left_only"]), (1, size, size), family="gated",
+                                  figure=False)
+    assert not result.passed
+    assert "above and to its right" in result.message and "blind quadrant" in result.message, result.message
+    lenient = check_autoregressive(LayoutGated(layers, 3, **BLIND["left_only"]), (1, size, size),
+                                   family="pixelcnn", figure=False)
+    assert lenient.passed, lenient.message          # a plain PixelCNN may have a limited field
+
+
 @pytest.mark.parametrize("size", [6, 10])
 def test_attention_image_model_passes_the_gated_rules(size):
     result = check_autoregressive(CausalAttentionImage(size, size), (1, size, size), family="gated", figure=False)

@@ -31,7 +31,10 @@ Rules per model family (``FAMILY_RULES``) and why:
 * ``pixelcnn``: the immediate past must be seen; global coverage is reported only (a
   local receptive field legitimately covers a fraction of the image). Blind spot
   reported, never failed (the masked PixelCNN has one by design).
-* ``gated``: as ``pixelcnn``, and a blind spot *wedge* fails (see :class:`BlindSpot`).
+* ``gated``: as ``pixelcnn``, and a blind spot *wedge* fails (see :class:`BlindSpot`), and the
+  pixel above and to the right must be seen (any channel): a vertical stack whose kernel covers
+  only the columns at and left of the pixel leaves the whole upper-right quadrant unseen, which
+  the wedge rule (defined by a seen cell higher up in the same column) cannot see.
 * ``generic``: reported only, nothing enforced beyond the dead-output rule of ``made``.
 
 Group orders (ranks with ties, :func:`arkit.checks.orders.as_order_and_groups`): "allowed"
@@ -47,10 +50,10 @@ import torch
 from arkit.checks.orders import ranks
 
 FAMILY_RULES = {
-    "made": {"min_coverage": 0.25, "past": False, "blind_spot_fails": False},
-    "pixelcnn": {"min_coverage": None, "past": True, "blind_spot_fails": False},
-    "gated": {"min_coverage": None, "past": True, "blind_spot_fails": True},
-    "generic": {"min_coverage": None, "past": False, "blind_spot_fails": False},
+    "made": {"min_coverage": 0.25, "past": False, "blind_spot_fails": False, "above_right": False},
+    "pixelcnn": {"min_coverage": None, "past": True, "blind_spot_fails": False, "above_right": False},
+    "gated": {"min_coverage": None, "past": True, "blind_spot_fails": True, "above_right": True},
+    "generic": {"min_coverage": None, "past": False, "blind_spot_fails": False, "above_right": False},
 }
 CHANNELS = ("autoregressive", "independent")
 WEDGE_MIN_CELLS = 2
@@ -112,6 +115,7 @@ class Liveness:
     dead: list[int] = field(default_factory=list)
     live_fraction: float = 1.0
     missing_past: list[tuple[int, int]] = field(default_factory=list)
+    missing_above_right: list[tuple[int, int]] = field(default_factory=list)
     blind_spot: BlindSpot | None = None
     channels: str = "autoregressive"
 
@@ -166,6 +170,7 @@ def analyse(seen: torch.Tensor, rows: torch.Tensor, rank: torch.Tensor, var_shap
         keep = rows if past_vars is None else torch.as_tensor(past_vars)
         pick = torch.isin(rows, keep)
         result.missing_past = _missing_past(seen[pick], rows[pick], var_shape, channels)
+        result.missing_above_right = _missing_above_right(seen[pick], rows[pick], var_shape)
     return result
 
 
@@ -187,6 +192,20 @@ def _missing_past(seen, rows, var_shape, channels) -> list[tuple[int, int]]:
     missing = []
     for r, d in enumerate(rows.tolist()):
         missing += [(d, e) for e in immediate_past(d, var_shape, channels) if not bool(seen[r, e])]
+    return missing
+
+
+def _missing_above_right(seen, rows, var_shape) -> list[tuple[int, int]]:
+    """(output, first channel of the pixel above-right) for outputs that see no channel of it."""
+    c_all, h, w = var_shape
+    missing = []
+    for r, d in enumerate(rows.tolist()):
+        i, j = (d // w) % h, d % w
+        if i == 0 or j == w - 1:
+            continue
+        cells = [cc * h * w + (i - 1) * w + j + 1 for cc in range(c_all)]
+        if not bool(seen[r, cells].any()):
+            missing.append((d, cells[0]))
     return missing
 
 
@@ -265,6 +284,14 @@ def verdict_with_hints(live: Liveness, family: str, namer) -> tuple[list[str], l
         problems.append(f"liveness: output {namer.name(out)} never sees input {namer.name(inp)} from "
                         f"its immediate past{extra}; {len(live.missing_past)} such pairs")
         hints.append(hint)
+    if rules["above_right"] and live.missing_above_right:
+        out, inp = live.missing_above_right[0]
+        problems.append(f"liveness: output {namer.name(out)} never sees {namer.name(inp)}, the pixel above and "
+                        f"to its right: nothing right of its column in the rows above reaches it (a blind "
+                        f"quadrant), so the vertical stack does not cover the full rows above; "
+                        f"{len(live.missing_above_right)} such outputs")
+        hints.append("the vertical stack's kernel must span columns on both sides of the pixel in the rows "
+                     "above (k x k with the rows below the centre masked, or (k//2 + 1) x k)")
     if rules["blind_spot_fails"] and live.blind_spot is not None and live.blind_spot.wedge:
         problems.append(live.blind_spot.describe() + "; a Gated PixelCNN must have no blind spot")
         hints.append("the vertical stack must see the full rows above (including the row just above, "

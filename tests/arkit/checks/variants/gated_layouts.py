@@ -14,7 +14,9 @@ vary (all correct unless named ``blind``):
 Blind designs (must fail): ``"staircase"`` -- the vertical stack itself is shifted
 down in every layer, so the row just above is reached only by the first layer; and
 ``"centre_only"`` -- the vertical kernel covers the rows above, the current row
-reaches the vertical stack only through a 1x1 (centre-column) tap.
+reaches the vertical stack only through a 1x1 (centre-column) tap; ``"left_only"`` -- the
+vertical kernel covers only the columns at and left of the centre, so nothing above and to the
+right of a pixel is ever seen (a blind quadrant, not a wedge).
 """
 from __future__ import annotations
 
@@ -52,6 +54,12 @@ class Layer(nn.Module):
             m[..., n + 1:, :] = 0                           # rows below the centre
             if vertical == "staircase":
                 m[..., n, :] = 0                            # rows above only: a shift in every layer
+            self.register_buffer("vmask", m)
+        elif vertical == "left_only":
+            self.v = nn.Conv2d(cin, 2 * hid, k)
+            m = torch.ones(1, 1, k, k)
+            m[..., n + 1:, :] = 0                           # rows below the centre
+            m[..., :, n + 1:] = 0                           # and every column right of the centre
             self.register_buffer("vmask", m)
         elif vertical == "centre_only":
             self.v = nn.Conv2d(cin, 2 * hid, k)
@@ -115,4 +123,5 @@ LAYOUTS = {
 BLIND = {
     "staircase": dict(vertical="staircase", horizontal="asym"),
     "centre_only": dict(vertical="centre_only", horizontal="asym"),
+    "left_only": dict(vertical="left_only", horizontal="asym"),
 }
