@@ -39,6 +39,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--only-registered", action="store_true",
                    help="never fall back to executing solutions/<assignment>/NN_*.py")
     p.add_argument("--dry-run", action="store_true", help="measure and print, do not write")
+    p.add_argument("--allow-cell-errors", action="store_true",
+                   help="write thresholds even if a solution cell raised (notebook mode; default: write nothing)")
     return p
 
 
@@ -61,8 +63,14 @@ def main(argv: list[str] | None = None) -> int:
                 return 2
             print(f"no measurement functions registered: executing {len(notebooks)} solution notebook(s)")
     if notebooks:
-        results = runner.run_notebooks(args.assignment, notebooks, args.profile, args.seeds, args.only,
-                                       args.timeout, questions_module=args.questions)
+        try:
+            results = runner.run_notebooks(args.assignment, notebooks, args.profile, args.seeds, args.only,
+                                           args.timeout, questions_module=args.questions,
+                                           strict=not args.allow_cell_errors)
+        except runner.SolutionCellError as exc:
+            print(f"autograder calibrate: nothing written: a solution cell raised under --profile "
+                  f"{args.profile} ({exc}); fix the solution, or pass --allow-cell-errors", file=sys.stderr)
+            return 1
     else:
         try:
             results = runner.run_measurements(args.assignment, args.profile, args.seeds, args.only)

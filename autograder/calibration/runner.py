@@ -105,17 +105,27 @@ def grade_solution(assignment: str, notebooks: Sequence[str | os.PathLike], prof
     return grade_student(solution_submission(notebooks, f"solution-seed{seed}"), spec)
 
 
+class SolutionCellError(RuntimeError):
+    """A cell of the instructor's solution raised while it was calibrated (the message lists them):
+    thresholds measured from a solution that does not run cleanly under the profile are not written."""
+
+
 def run_notebooks(assignment: str, notebooks: Sequence[str], profile: str, seeds: Sequence[int],
                   only: Iterable[str] | None = None, timeout: int = 3600,
-                  log: Callable[[str], None] = print, questions_module: str | None = None) -> Results:
-    """Grade the solution notebooks per seed and collect the measurements of their results."""
+                  log: Callable[[str], None] = print, questions_module: str | None = None,
+                  strict: bool = False) -> Results:
+    """Grade the solution notebooks per seed and collect the measurements of their results.
+    ``strict``: raise :class:`SolutionCellError` after the last seed if any solution cell raised
+    (a locked cell of hw2 notebook 4 failed under ``cpu`` only, on a split too small for the profile)."""
     wanted = set(only) if only else None
     results: Results = defaultdict(list)
+    failed: list[str] = []
     for seed in seeds:
         res = grade_solution(assignment, notebooks, profile, int(seed), timeout, questions_module)
         for stem, errors in sorted(res.cell_errors.items()):
             for e in errors:
                 log(f"  warning: {stem} seed {seed}: {e}")
+                failed.append(f"{stem} seed {seed}: {e}")
         if res.output:
             log(f"  warning: seed {seed}: {res.output}")
         found = {k: v for k, v in record.measurements(res).items() if wanted is None or k[0] in wanted}
@@ -123,6 +133,8 @@ def run_notebooks(assignment: str, notebooks: Sequence[str], profile: str, seeds
             log(f"  warning: seed {seed} measured nothing")
         for key, value in sorted(found.items()):
             results[key].append((int(seed), value))
+    if strict and failed:
+        raise SolutionCellError("; ".join(failed))
     return dict(results)
 
 

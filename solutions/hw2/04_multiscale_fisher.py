@@ -583,7 +583,7 @@ pc_models["mnist_binary"] = train_pixelcnn("mnist_binary", CFG["mnist_train"])[0
 accuracy = {}
 for name, model in pc_models.items():
     valid = load_dataset(name, "valid")
-    n = CFG["fisher_n"]
+    n = min(CFG["fisher_n"], len(valid.x) // 2)       # fit on n examples, evaluate on the next n
     x, y = torch.as_tensor(valid.x[: 2 * n]), torch.as_tensor(valid.y[: 2 * n])
     try:
         with torch.random.fork_rng():

@@ -54,11 +54,15 @@ def test_cli_unknown_question_fails_cleanly(tmp_path, capsys):
 
 @pytest.mark.slow
 def test_cli_notebook_mode_grades_the_solution_through_the_spine(tmp_path):
-    """Does notebook mode grade the solution per seed (ARKIT_SEED/ARKIT_PROFILE reach it), survive a
-    failing cell, read the measurements from the results and write only the asked-for question?"""
+    """Does notebook mode grade the solution per seed (ARKIT_SEED/ARKIT_PROFILE reach it), refuse to
+    write when a solution cell raised (unless told), read the measurements from the results and
+    write only the asked-for question?"""
     out = tmp_path / "hwnb.json"
-    rc = cli.main(["--assignment", "hwnb", "--profile", "ci", "--seeds", "0", "1", "--notebook", str(FIXTURE),
-                   "--questions", str(QUESTIONS), "--only", "tiny_test", "--out", str(out), "--timeout", "60"])
+    args = ["--assignment", "hwnb", "--profile", "ci", "--notebook", str(FIXTURE),
+            "--questions", str(QUESTIONS), "--only", "tiny_test", "--out", str(out), "--timeout", "60"]
+    assert cli.main([*args, "--seeds", "0"]) == 1          # the fixture has a failing cell
+    assert not out.exists()
+    rc = cli.main([*args, "--seeds", "0", "1", "--allow-cell-errors"])
     assert rc == 0
     entry = store.threshold_entry("hwnb", "tiny_test", "tiny", "ci", out)
     assert entry["measured"] == pytest.approx([0.6, 0.61])
