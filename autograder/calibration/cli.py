@@ -80,11 +80,13 @@ def main(argv: list[str] | None = None) -> int:
     if not results:
         print("autograder calibrate: nothing was measured", file=sys.stderr)
         return 1
+    known = [store.load_calibration(args.assignment, args.out), store.load_calibration(args.assignment)]
     for (question, dataset), pairs in sorted(results.items()):
         thr, loose = store.margin([v for _, v in pairs])
         values = ", ".join(f"seed {s}: {v:.4f}" for s, v in pairs)
-        print(f"{question} / {dataset} [{args.profile}]: {values} -> threshold {format_nll(thr)}, "
-              f"loose {loose:.4f}")
+        unit = next((u for d in known if (u := runner.entry_unit(d, question, dataset))), None)
+        shown = f"{thr:.4f} ({unit.split(' (')[0]})" if unit else format_nll(thr)
+        print(f"{question} / {dataset} [{args.profile}]: {values} -> threshold {shown}, loose {loose:.4f}")
     if not args.dry_run:
         extra = {"sandbox_threads": runner.CALIBRATION_THREADS} if notebooks else {}
         path = runner.write_calibration(args.assignment, args.profile, results, args.out, **extra)

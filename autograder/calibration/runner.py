@@ -144,5 +144,14 @@ def write_calibration(assignment: str, profile: str, results: Mapping[tuple[str,
     data = store.load_calibration(assignment, path)
     for (question, dataset), pairs in sorted(results.items()):
         seeds, values = [s for s, _ in pairs], [v for _, v in pairs]
-        store.set_entry(data, question, dataset, profile, store.measured_entry(values, seeds, **extra))
+        unit = entry_unit(data, question, dataset)
+        more = {**extra, "unit": unit} if unit and "unit" not in extra else extra
+        store.set_entry(data, question, dataset, profile, store.measured_entry(values, seeds, **more))
     return store.save_calibration(data, assignment, path)
+
+
+def entry_unit(data: Mapping, question: str, dataset: str) -> str | None:
+    """The ``unit`` another profile's entry of (question, dataset) states (accuracy questions:
+    an error rate, not nats/dim), or None."""
+    per_profile = data.get("questions", {}).get(question, {}).get(dataset, {})
+    return next((e["unit"] for e in per_profile.values() if isinstance(e, Mapping) and e.get("unit")), None)

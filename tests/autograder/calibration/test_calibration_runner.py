@@ -68,3 +68,15 @@ def test_cli_notebook_mode_grades_the_solution_through_the_spine(tmp_path):
     assert entry["measured"] == pytest.approx([0.6, 0.61])
     assert entry["seeds"] == [0, 1]
     assert "other_test" not in json.loads(out.read_text())["questions"]
+
+
+def test_a_new_entry_keeps_the_unit_another_profile_states(tmp_path):
+    """An accuracy question's entries say they hold an error rate; a newly measured profile keeps saying so."""
+    out = tmp_path / "hwu.json"
+    data = store.empty("hwu")
+    store.set_entry(data, "acc_test", "shapes", "ci", {**store.measured_entry([0.1], [0]), "unit": "error rate (fraction)"})
+    store.save_calibration(data, "hwu", out)
+    runner.write_calibration("hwu", "cpu", {("acc_test", "shapes"): [(0, 0.09), (1, 0.08)]}, out)
+    assert store.threshold_entry("hwu", "acc_test", "shapes", "cpu", out)["unit"] == "error rate (fraction)"
+    runner.write_calibration("hwu", "cpu", {("nll_test", "shapes"): [(0, 0.2)]}, out)
+    assert "unit" not in store.threshold_entry("hwu", "nll_test", "shapes", "cpu", out)
