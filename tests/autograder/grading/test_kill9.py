@@ -56,12 +56,22 @@ def _cmd(subs: Path, out: Path, *extra: str) -> list[str]:
             "--progress", "lines", "--skip-preflight", *extra]
 
 
+def _terminal_signals() -> None:
+    """The grader starts as from a terminal: Ctrl-C at its default. An ignored SIGINT is inherited
+    through exec and Python then installs no KeyboardInterrupt handler: in the full suite an earlier
+    test leaves SIGINT ignored in pytest (libraries such as ipykernel's kernel app do that), and the
+    grader ran to the end through the test's Ctrl-C (reproduced by running this test from a parent
+    that ignores SIGINT)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _stop_mid_run(subs: Path, out: Path, sig: int, *extra: str) -> tuple[subprocess.Popen, str]:
     """Start a run, wait until one student finished (others running), send ``sig``; check that no
     process of the run survives. Returns the process and its stderr."""
     env = {**os.environ, "PYTHONHASHSEED": "0"}
     proc = subprocess.Popen(_cmd(subs, out, *extra), cwd=REPO, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+                            stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            preexec_fn=_terminal_signals)
     try:
         first = proc.stderr.readline()  # "[k/4] s1 8/8 points, 4.2 s": one student done, others running
         assert first.startswith("["), first + proc.stderr.read()[-2000:]
