@@ -278,14 +278,15 @@ def _seen(probe, x, y, rows, dep, how):
 
 def _liveness_suspects(live, rows, var_shape, pixel) -> torch.Tensor:
     """Indices into ``rows`` whose liveness verdict more test inputs could change: the dead
-    outputs, those missing their immediate past, the analysed pixel's (blind spot); every row
+    outputs, those missing their immediate past or the pixel above-right, the analysed pixel's
+    (blind spot); every row
     when coverage is within 2x of the lowest any family accepts. Regrading only these keeps
     the verdicts of regrading all rows (``seen`` only grows) and spares a MADE with a dead
     prefix (random or too few hidden degrees) 8x the cost of its gradient union at D = 784."""
     floor = min(r["min_coverage"] for r in live_mod.FAMILY_RULES.values() if r["min_coverage"] is not None)
     if live.coverage < 2 * floor:
         return torch.arange(rows.numel())
-    wanted = set(live.dead) | {out for out, _ in live.missing_past}
+    wanted = set(live.dead) | {out for out, _ in live.missing_past} | {out for out, _ in live.missing_above_right}
     if pixel is not None:
         wanted |= set(pixel_vars(var_shape, pixel).tolist())
     return torch.nonzero(torch.isin(rows, torch.tensor(sorted(wanted), dtype=rows.dtype))).flatten()
