@@ -80,11 +80,11 @@ def main(argv: list[str] | None = None) -> int:
     if not results:
         print("autograder calibrate: nothing was measured", file=sys.stderr)
         return 1
-    known = [store.load_calibration(args.assignment, args.out), store.load_calibration(args.assignment)]
+    units = runner.known_units(args.assignment, results, args.out)
     for (question, dataset), pairs in sorted(results.items()):
         thr, loose = store.margin([v for _, v in pairs])
         values = ", ".join(f"seed {s}: {v:.4f}" for s, v in pairs)
-        unit = next((u for d in known if (u := runner.entry_unit(d, question, dataset))), None)
+        unit = units.get((question, dataset))
         shown = f"{thr:.4f} ({unit.split(' (')[0]})" if unit else format_nll(thr)
         print(f"{question} / {dataset} [{args.profile}]: {values} -> threshold {shown}, loose {loose:.4f}")
     if not args.dry_run:

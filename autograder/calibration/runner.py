@@ -140,18 +140,31 @@ def run_notebooks(assignment: str, notebooks: Sequence[str], profile: str, seeds
 
 def write_calibration(assignment: str, profile: str, results: Mapping[tuple[str, str], list],
                       path=None, **extra) -> Path:
-    """Merge entries for ``results`` into the calibration file (other entries are kept)."""
+    """Merge entries for ``results`` into the calibration file (other entries are kept); an entry
+    keeps the ``unit`` its question states elsewhere (:func:`known_units`)."""
     data = store.load_calibration(assignment, path)
+    units = known_units(assignment, results, path)
     for (question, dataset), pairs in sorted(results.items()):
         seeds, values = [s for s, _ in pairs], [v for _, v in pairs]
-        unit = entry_unit(data, question, dataset)
+        unit = units.get((question, dataset))
         more = {**extra, "unit": unit} if unit and "unit" not in extra else extra
         store.set_entry(data, question, dataset, profile, store.measured_entry(values, seeds, **more))
     return store.save_calibration(data, assignment, path)
 
 
-def entry_unit(data: Mapping, question: str, dataset: str) -> str | None:
-    """The ``unit`` another profile's entry of (question, dataset) states (accuracy questions:
-    an error rate, not nats/dim), or None."""
-    per_profile = data.get("questions", {}).get(question, {}).get(dataset, {})
-    return next((e["unit"] for e in per_profile.values() if isinstance(e, Mapping) and e.get("unit")), None)
+def known_units(assignment: str, keys: Iterable[tuple[str, str]], path=None) -> dict[tuple[str, str], str]:
+    """``{(question, dataset): unit}`` for the keys whose entries state a ``unit`` for some profile
+    (accuracy questions: an error rate, not nats/dim), in the file at ``path`` or else in the
+    assignment's own calibration file (a first measurement written to a fresh ``--out`` file)."""
+    files = [store.load_calibration(assignment, path)]
+    if path is not None:
+        files.append(store.load_calibration(assignment))
+    found = {}
+    for question, dataset in keys:
+        for data in files:
+            per_profile = data.get("questions", {}).get(question, {}).get(dataset, {})
+            unit = next((e["unit"] for e in per_profile.values() if isinstance(e, Mapping) and e.get("unit")), None)
+            if unit:
+                found[(question, dataset)] = unit
+                break
+    return found

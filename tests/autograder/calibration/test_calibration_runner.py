@@ -80,3 +80,11 @@ def test_a_new_entry_keeps_the_unit_another_profile_states(tmp_path):
     assert store.threshold_entry("hwu", "acc_test", "shapes", "cpu", out)["unit"] == "error rate (fraction)"
     runner.write_calibration("hwu", "cpu", {("nll_test", "shapes"): [(0, 0.2)]}, out)
     assert "unit" not in store.threshold_entry("hwu", "nll_test", "shapes", "cpu", out)
+
+
+def test_a_fresh_out_file_takes_the_unit_from_the_assignments_own_file(tmp_path):
+    """A per-seed run written to a new ``--out`` file (as calibration in parallel does) still says
+    that hw2's Fisher question holds an error rate."""
+    out = tmp_path / "seed0.json"
+    runner.write_calibration("hw2", "cpu", {("fisher_classifier_test", "shapes"): [(0, 0.1)]}, out)
+    assert store.threshold_entry("hw2", "fisher_classifier_test", "shapes", "cpu", out)["unit"].startswith("error rate")
