@@ -150,10 +150,16 @@ def _init_worker(cfg: Config, slots, die: bool = True, parent: int | None = None
 def write_student(folder: Path, result: StudentResult, hint_level: str | None = None) -> None:
     """The student's folder: feedback page, Gradescope results.json, then result.json (the cache) last.
 
-    ``hint_level`` (``cause`` / ``fix``) decides whether the pages show the fix (:mod:`.hints`)."""
-    results.write_atomic(folder / "feedback.html", feedback.render(result, hint_level))
-    results.write_atomic(folder / "results.json", results.dumps(results.gradescope(result, hint_level)))
-    results.write_atomic(folder / "result.json", result.dumps())
+    ``hint_level`` (``cause`` / ``fix``) decides whether the pages show the fix (:mod:`.hints`).
+    The pages are rendered from the cache record as it will be read back (``result.json`` rounds
+    times to ms), so a later run that finds the student unchanged renders byte-identical pages and
+    leaves them untouched (:func:`refresh_pages`); rendering from the unrounded result differed
+    whenever rounding twice (3 then 2 decimals) moved the Gradescope ``execution_time``."""
+    record = result.dumps()
+    stored = StudentResult.loads(record)
+    results.write_atomic(folder / "feedback.html", feedback.render(stored, hint_level))
+    results.write_atomic(folder / "results.json", results.dumps(results.gradescope(stored, hint_level)))
+    results.write_atomic(folder / "result.json", record)
 
 
 def refresh_pages(folder: Path, result: StudentResult, hint_level: str | None = None) -> None:

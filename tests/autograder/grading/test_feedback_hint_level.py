@@ -38,3 +38,16 @@ def test_pages_follow_the_level_and_cached_pages_are_refreshed(tmp_path):
     pipeline.refresh_pages(folder, _result(), "fix")
     assert "strict inequality" in (folder / "feedback.html").read_text()
     assert "Hint:" in json.loads((folder / "results.json").read_text())["tests"][0]["output"]
+
+
+def test_a_cached_student_is_left_untouched_whatever_the_grading_time(tmp_path):
+    """Rounding the time twice (result.json keeps ms, results.json 10 ms) must not rewrite the pages:
+    2.0051 s -> 2.005 -> 2.0 read back, but 2.01 when rendered from the unrounded result."""
+    res = _result()
+    res.execution_time_s = 2.0051
+    folder = tmp_path / "alice"
+    pipeline.write_student(folder, res, "cause")
+    before = {n: (folder / n).stat().st_mtime_ns for n in ("results.json", "feedback.html")}
+    cached = StudentResult.loads((folder / "result.json").read_text())
+    pipeline.refresh_pages(folder, cached, "cause")
+    assert {n: (folder / n).stat().st_mtime_ns for n in before} == before
