@@ -12,6 +12,12 @@ sandbox: :data:`ANSWER_HEADER_BYTES`), and its nesting depth is measured without
 recursion (:func:`json_depth`) before ``json.loads`` runs (:data:`MAX_DEPTH`).
 Anything else becomes a :class:`ProtocolError`.
 
+Served objects (:mod:`autograder.grading.served`): the trusted parent may pass one of *its own*
+objects (e.g. a reference model) as an argument; it travels as ``{"__served__": i, ...}`` and the
+child turns it into a stand-in whose method calls come back to the parent as ``callback`` frames
+while the call is in progress. What such a method keeps (a cache) travels as a :class:`Handle`
+(``{"__handle__": i}``): a number the child can pass back, never the value.
+
 This module is copied into the sandbox and imported there too, so it depends
 on the standard library and numpy only (torch is imported lazily).
 """
@@ -49,6 +55,20 @@ class ChannelClosed(ProtocolError):
 
 
 # ---------------------------------------------------------------- encoding
+class Handle:
+    """An opaque reference to a value kept by the trusted parent (the cache of a served model).
+
+    Only its number travels; the side that holds a handle can pass it back, not look inside."""
+
+    __slots__ = ("id",)
+
+    def __init__(self, ident: int):
+        self.id = int(ident)
+
+    def __repr__(self) -> str:
+        return f"<value #{self.id} kept by the grader>"
+
+
 def _to_numpy(value: Any) -> tuple[np.ndarray, bool] | None:
     """(array, was_torch) for tensors and arrays, None for anything else."""
     if isinstance(value, np.ndarray):
@@ -68,15 +88,27 @@ def _torch_if_loaded():
     return sys.modules.get("torch")
 
 
-def encode(value: Any, arrays: list[np.ndarray]) -> Any:
+def encode(value: Any, arrays: list[np.ndarray], served: list | None = None,
+           keep: Any = None) -> Any:
     """JSON-able tree for ``value``; tensors/arrays are appended to ``arrays``.
 
     Raises ``TypeError`` naming the offending type for anything that is not
-    None, bool, int, float, str, list, tuple, dict with str keys, ndarray or
-    tensor (e.g. an object that pretends to equal everything).
+    None, bool, int, float, str, list, tuple, dict with str keys, ndarray,
+    tensor or :class:`Handle` (e.g. an object that pretends to equal everything).
+    The trusted parent's side only: ``served`` (a list) collects objects marked
+    ``__served__`` (sent as a reference), ``keep(value) -> int`` keeps values
+    marked ``__opaque__`` and sends their handle.
     """
     if value is None or type(value) in (bool, int, str):
         return value
+    if type(value) is Handle:
+        return {"__handle__": value.id}
+    if served is not None and getattr(type(value), "__served__", False) is True:
+        served.append(value)
+        return {"__served__": len(served) - 1, "methods": [str(m) for m in value.methods],
+                "attrs": encode(dict(value.attrs), arrays)}
+    if keep is not None and getattr(type(value), "__opaque__", False) is True:
+        return {"__handle__": int(keep(value.value))}
     if type(value) is float:
         return value if np.isfinite(value) else {"__float__": repr(value)}
     if isinstance(value, (np.integer, np.floating, np.bool_)):
@@ -89,16 +121,29 @@ def encode(value: Any, arrays: list[np.ndarray]) -> Any:
         arrays.append(np.ascontiguousarray(arr))
         return {"__array__": len(arrays) - 1, "torch": was_torch}
     if type(value) in (list, tuple):
-        return {("__list__" if type(value) is list else "__tuple__"): [encode(v, arrays) for v in value]}
+        return {("__list__" if type(value) is list else "__tuple__"): [encode(v, arrays, served, keep)
+                                                                       for v in value]}
     if type(value) is dict and all(type(k) is str for k in value):
-        return {"__dict__": {k: encode(v, arrays) for k, v in value.items()}}
+        return {"__dict__": {k: encode(v, arrays, served, keep) for k, v in value.items()}}
     raise TypeError(f"an object of type {type(value).__name__} cannot be sent; expected tensors, numbers, "
                     "strings or lists/tuples/dicts of them")
 
 
-def decode(tree: Any, arrays: list[np.ndarray], as_torch: bool = True) -> Any:
-    """Inverse of :func:`encode`; tensors come back as fresh CPU tensors."""
+def decode(tree: Any, arrays: list[np.ndarray], as_torch: bool = True, remote: Any = None) -> Any:
+    """Inverse of :func:`encode`; tensors come back as fresh CPU tensors, handles as :class:`Handle`.
+
+    ``remote(index, methods, attrs)`` builds the stand-in of a served object (the child's side);
+    without it a served reference is malformed (the parent never accepts one)."""
     if isinstance(tree, dict):
+        if "__handle__" in tree:
+            return Handle(int(tree["__handle__"]))
+        if "__served__" in tree:
+            if remote is None:
+                raise ProtocolError("a served object can only travel from the grader to the notebook")
+            methods = tree.get("methods")
+            if not isinstance(methods, list) or not all(isinstance(m, str) for m in methods):
+                raise ProtocolError("malformed served object")
+            return remote(int(tree["__served__"]), list(methods), decode(tree.get("attrs"), arrays, as_torch))
         if "__array__" in tree:
             arr = arrays[int(tree["__array__"])]
             if as_torch and tree.get("torch", True):
@@ -109,11 +154,11 @@ def decode(tree: Any, arrays: list[np.ndarray], as_torch: bool = True) -> Any:
         if "__float__" in tree:
             return float(tree["__float__"])
         if "__list__" in tree:
-            return [decode(v, arrays, as_torch) for v in tree["__list__"]]
+            return [decode(v, arrays, as_torch, remote) for v in tree["__list__"]]
         if "__tuple__" in tree:
-            return tuple(decode(v, arrays, as_torch) for v in tree["__tuple__"])
+            return tuple(decode(v, arrays, as_torch, remote) for v in tree["__tuple__"])
         if "__dict__" in tree:
-            return {k: decode(v, arrays, as_torch) for k, v in tree["__dict__"].items()}
+            return {k: decode(v, arrays, as_torch, remote) for k, v in tree["__dict__"].items()}
         raise ProtocolError("malformed value tree")
     if isinstance(tree, list):
         raise ProtocolError("malformed value tree (bare list)")

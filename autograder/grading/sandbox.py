@@ -417,17 +417,25 @@ class Sandbox:
         self.close()
 
     # ---------------------------------------------------------------- requests
-    def request(self, header: dict, arrays=(), timeout: float = 60.0) -> tuple[dict, list]:
+    def request(self, header: dict, arrays=(), timeout: float = 60.0, serve=None) -> tuple[dict, list]:
         """Send one request and wait for its answer.
 
         The child enforces ``timeout`` itself; the parent waits ``GRACE_S``
-        longer and then kills the sandbox (``SandboxError``).
+        longer and then kills the sandbox (``SandboxError``). ``serve(header, arrays) ->
+        (reply, arrays)`` answers the child's ``callback`` frames in the meantime (calls to
+        a served object, :mod:`.served`); without it a callback frame is the answer.
         """
         if not self.alive():
             raise SandboxError(self.dead_reason or "the sandboxed process is not running")
+        deadline = time.monotonic() + timeout + GRACE_S
         try:
             protocol.send(self.fd_out, header, list(arrays), max_header=protocol.REQUEST_HEADER_BYTES)
-            return self.reader.recv(timeout=timeout + GRACE_S)
+            while True:
+                answer, out = self.reader.recv(timeout=max(0.0, deadline - time.monotonic()))
+                if serve is None or answer.get("callback") is not True:
+                    return answer, out
+                reply, reply_arrays = serve(answer, out)
+                protocol.send(self.fd_out, reply, reply_arrays, max_header=protocol.REQUEST_HEADER_BYTES)
         except protocol.ChannelTimeout:
             self.dead_reason = f"no answer within {timeout + GRACE_S:.0f} s; the process was killed"
         except protocol.ChannelClosed:
@@ -467,10 +475,15 @@ class Sandbox:
         With ``grad``, the child differentiates ``out.sum()`` with respect to the
         floating tensor arguments and returns ``(out, [grad or None, ...])``.
         """
+        from .served import Server
+
         arrays: list = []
-        tree = protocol.encode([list(args), dict(kwargs)], arrays)
+        served: list = []
+        tree = protocol.encode([list(args), dict(kwargs)], arrays, served=served)
         op = "grad" if grad else "call"
-        reply, out = self.request({"op": op, "name": name, "args": tree, "timeout": timeout}, arrays, timeout)
+        server = Server(served) if served else None
+        reply, out = self.request({"op": op, "name": name, "args": tree, "timeout": timeout}, arrays, timeout,
+                                  serve=server.answer if server else None)
         if not reply.get("ok"):
             raise RemoteError(str(reply.get("error", "unknown error"))[:2000])
         return protocol.decode(reply.get("value"), out)

@@ -6,10 +6,15 @@ not a convolution) plus the held-out audit, the trusted categorical likelihood f
 ``check_step_consistency`` on held-out images, ``check_sampler_equivalence`` against a naive
 sampler that the grader runs itself on the exposed model, and ``classify_growth`` on work counts.
 
-Trust note (cost question): the work of a sampler is done in the student's process; the grader
-can only ask for its count (``attn_sampler_work(size)``, the notebook's locked cell around
-``arkit.checks.WorkCounter``). That count is a claim, as a timing would be. The other caching
-questions do not depend on it: the grader drives every cached step and every sample itself.
+Cost without a claim: work done in the student's process is invisible to the parent (a count
+reported from there is a claim, as a timing would be). So the cost question lends the student's
+``sample_cached(model, u)`` *the grader's own* KV transformer
+(:class:`~autograder.reference.models.kv_attention.KVTransformer`, through
+:mod:`autograder.grading.served`): every ``model.step`` / ``model(tokens)`` call the sampler makes
+runs in the parent, where its work is counted (``WorkCounter``) and its KV cache stays (the
+sampler holds a handle). The sampler cannot do the network's work itself (it has no weights), so
+the parent's count is the sampler's cost: KV caching gives total work ~D^2 (one position per step,
+attending over the cache), re-running the prefix ~D^3.
 """
 from __future__ import annotations
 
@@ -19,6 +24,7 @@ from typing import Any, Mapping
 
 import torch
 
+from arkit.checks.cost_scaling import WorkCounter   # bound at import: the parent's own counter
 from arkit.checks.result import CheckResult, combine
 from autograder.assignments.base import GradingContext, Question, register
 from autograder.assignments.spec import ParamFnSpec
@@ -34,11 +40,13 @@ STEP_IMAGES = 2                 # held-out images fed through the cached steps
 PROBE_WINDOW = 6                # earlier steps the diagnosis changes: its batch is PROBE_WINDOW + 1 and a KV
                                 # cache of 400 positions crosses the sandbox boundary at every step
 SAMPLER_BATCH = 3               # uniforms (B, 1, 20, 20) for the sampler comparison
-# Pixels sampled for the cost count, per profile: one sandbox call each (60 s limit on a loaded ci box).
-# A sampler that re-runs the prefix has e ~ 2.3 at (50, 200) with the ci width (E = 32) and ~2.2 at
-# (100, 400) with E = 128 (its E^2 terms dominate more at small D): above the KV limit 2.0 either way.
-COST_SIZES = {"ci": (50, 200)}
-DEFAULT_COST_SIZES = (100, 400)
+# Images the student's sampler draws on the grader's transformer for the cost count, per profile (one
+# sandbox call each, a callback per model call). Re-running the prefix counts e ~ 2.5 at D = 50 -> 200
+# and ~2.6 at 100 -> 400; the KV cache ~1.3 (its O(D E^2) part still dominates at E = 32): limit 2.0.
+COST_SHAPES = {"ci": ((1, 5, 10), (1, 10, 20))}
+DEFAULT_COST_SHAPES = ((1, 10, 10), (1, 20, 20))
+COST_BATCH = 2
+COST_MODEL = {"dim": 32, "heads": 2, "layers": 2}   # the grader's transformer lent to the sampler
 
 # Trusted declarations. The colour model reads a pixel as one 64-value token and reports the
 # per-channel conditionals R, G | R, B | R, G: colour rule "autoregressive" (G may see its own R).
@@ -204,21 +212,90 @@ def grade_sampler(objects: Mapping[str, Any], ctx: GradingContext) -> CheckResul
     return result
 
 
-def grade_cost(objects: Mapping[str, Any], ctx: GradingContext) -> CheckResult:
-    """Work counted while the cached sampler draws the first 50 and 200 pixels (ci; 100 and 400 otherwise) must
-    grow at most like D^2 (KV cache), not like D^3 (re-running the prefix): ``classify_growth``."""
-    from arkit.checks.cost_scaling import classify_growth
+class CountedTransformer:
+    """The grader's KV transformer as lent to a student's sampler: ``step`` and ``forward`` run here
+    (the trusted parent) and add their work (``WorkCounter``: FLOPs + element ops) to ``work``;
+    ``covered`` collects the positions whose logits were handed out. The KV cache never leaves:
+    the sampler gets a handle (:class:`~autograder.grading.served.Opaque`)."""
 
-    work = objects["attn_sampler_work"]
-    rows = []
-    for size in COST_SIZES.get(ctx.profile, DEFAULT_COST_SIZES):
-        count = torch.as_tensor(work(size)).reshape(-1)
-        if count.numel() != 1 or not bool(torch.isfinite(count).all()):
-            return CheckResult.fail("cost_scaling", f"attn_sampler_work({size}) returned {tuple(count.shape)} "
-                                                    "values; expected one finite count",
-                                    hint="do not change the cell that defines sampler_work")
-        rows.append({"size": size, "D": size, "count": int(count.item())})
-    return classify_growth(rows, expect="linear", name="cost_scaling")
+    def __init__(self, model, max_batch: int):
+        self.model, self.max_batch, self.work, self.covered = model, max_batch, 0, set()
+        self._caches: set[int] = set()
+
+    def _batch(self, n: int) -> None:
+        """Sizes are the child's choice: more rows than the sampler was asked for are refused
+        (they would only make the grader's process work and grow)."""
+        if not 1 <= n <= self.max_batch:
+            raise ValueError(f"a batch of {n}; the sampler was given {self.max_batch} images")
+
+    def _counted(self, fn, *args):
+        with torch.no_grad(), WorkCounter() as counter:
+            out = fn(*args)
+        self.work += counter.work
+        return out
+
+    def step(self, x_prev, t, cache):
+        from autograder.grading.served import Opaque
+
+        t = int(t)
+        if not 0 <= t < self.model.max_len:
+            raise ValueError(f"step t={t} is outside 0..{self.model.max_len - 1}")
+        x_prev = torch.as_tensor(x_prev).reshape(-1).long().clamp(0, self.model.num_values - 1)
+        self._batch(x_prev.shape[0])
+        if cache is not None and id(cache) not in self._caches:
+            raise ValueError("the cache must be None (t = 0) or what an earlier step of this model returned")
+        logits, cache = self._counted(self.model.step, x_prev, t, cache)
+        self._caches.add(id(cache))
+        self.covered.add(t)
+        return logits, Opaque(cache)
+
+    def forward(self, tokens):
+        tokens = torch.as_tensor(tokens).long()
+        tokens = tokens.reshape(tokens.shape[0] if tokens.dim() else 1, -1).clamp(0, self.model.num_values - 1)
+        self._batch(tokens.shape[0])
+        if tokens.shape[1] > self.model.max_len:
+            raise ValueError(f"{tokens.shape[1]} tokens; this model takes at most {self.model.max_len}")
+        self.covered.update(range(tokens.shape[1]))
+        return self._counted(self.model, tokens)
+
+
+def grade_cost(objects: Mapping[str, Any], ctx: GradingContext) -> CheckResult:
+    """The student's ``sample_cached`` draws images on the grader's own transformer at two sizes;
+    the work that transformer does for it (counted in this process) must grow at most like D^2
+    (KV cache), not like D^3 (re-running the prefix): ``classify_growth``."""
+    from arkit.checks.cost_scaling import classify_growth
+    from autograder.grading.served import Served
+    from autograder.reference.models.kv_attention import KVTransformer
+
+    name, sampler, rows = "cost_scaling", objects["attn_sampler"], []
+    for shape in COST_SHAPES.get(ctx.profile, DEFAULT_COST_SHAPES):
+        d = math.prod(shape)
+        counted = CountedTransformer(KVTransformer(d, num_values=2, seed=ctx.seed + d, **COST_MODEL).eval(),
+                                     max_batch=COST_BATCH)
+        lent = Served(counted, ("step", "forward"), attrs={"num_values": 2, "max_len": d})
+        u = torch.rand(COST_BATCH, *shape, generator=torch.Generator().manual_seed(ctx.seed + d),
+                       dtype=torch.float64)
+        try:
+            sampler(lent, u)
+        except Exception as exc:  # noqa: BLE001  (the student's sampler, on the grader's model)
+            return CheckResult.fail(name, f"sample_cached(model, u) raised {type(exc).__name__}: {str(exc)[:300]} "
+                                          f"when given the grader's transformer (u of shape "
+                                          f"{(COST_BATCH, *shape)}); it may use model.step, model(tokens), "
+                                          f"model.eval() and model.num_values only")
+        missing = d - len(counted.covered)
+        row = {"size": shape, "D": d, "count": counted.work, "step_calls": lent.calls["step"],
+               "forward_calls": lent.calls["forward"]}
+        if missing:
+            return CheckResult.fail(name, f"for an image of {d} pixels your sampler asked the model for the "
+                                          f"logits of {d - missing} positions only ({lent.calls['step']} step "
+                                          f"calls, {lent.calls['forward']} full passes): it cannot have drawn "
+                                          f"every pixel from the model", rows=[row])
+        rows.append(row)
+    result = classify_growth(rows, expect="linear", name=name)
+    calls = "; ".join(f"D={r['D']}: {r['step_calls']} step calls, {r['forward_calls']} full passes" for r in rows)
+    result.message = (f"counted in the grader's own transformer lent to your sample_cached ({calls}): "
+                      + result.message)
+    return result
 
 
 QUESTIONS = [
@@ -232,7 +309,7 @@ QUESTIONS = [
              "KV cache: every cached step equals the parallel pass"),
     Question("attn_sampler_test", NOTEBOOK, 3, ("attn_shapes_model", "attn_sample_cached"), grade_sampler,
              "KV cache: the cached sampler draws the naive sampler's samples"),
-    Question("attn_cost_test", NOTEBOOK, 3, ("attn_sampler_work",), grade_cost,
+    Question("attn_cost_test", NOTEBOOK, 3, ("attn_sampler",), grade_cost,
              "KV cache: work grows like D^2, not D^3"),
 ]
 for _question in QUESTIONS:

@@ -16,7 +16,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from arkit.checks import WorkCounter, sample_with_uniforms
+from arkit.checks import sample_with_uniforms
 from autograder.assignments import base
 from autograder.assignments.hw2 import attention as q
 from autograder.examples import apply_mutation
@@ -59,16 +59,6 @@ def tiny(ns, num_values=2, layers=1, seed=0):
     return spread(ns["PixelTransformer"](num_values, 400, dim=16, heads=2, layers=layers), seed)
 
 
-def sampler_work_of(sample, tf):
-    """The notebook's locked ``sampler_work`` cell, for any sampler ``sample(model, u)``."""
-    def work(size):
-        u = torch.rand(2, int(size), generator=torch.Generator().manual_seed(int(size)), dtype=torch.float64)
-        with WorkCounter() as counter:
-            sample(tf, u)
-        return torch.tensor([float(counter.work)])
-    return work
-
-
 def objects(ns, tf=None, step=None, sample=None, mask=None):
     """Everything the notebook exposes, for one tiny transformer."""
     tf = tf if tf is not None else tiny(ns)
@@ -76,7 +66,7 @@ def objects(ns, tf=None, step=None, sample=None, mask=None):
     sample = sample or ns["sample_cached"]
     return dict(attn_causal_mask=mask or ns["causal_attention_mask"], attn_shapes_model=model,
                 attn_shapes_params=ns["param_fn_of"](model), attn_step=step or tf.step,
-                attn_sample_cached=lambda u: sample(tf, u), attn_sampler_work=sampler_work_of(sample, tf))
+                attn_sample_cached=lambda u: sample(tf, u), attn_sampler=sample)
 
 
 def grade(qid, objs, ctx=CTX):
@@ -286,25 +276,91 @@ def test_sampler_with_its_own_randomness_fails(sol, fake_heldout):
     assert not result.passed and "not a function of the uniforms" in result.message, result.message
 
 
+@torch.no_grad()
+def _naive(tf, u):
+    """The whole prefix through the network at every step."""
+    b = u.shape[0]
+    flat = u.reshape(b, -1)
+    out = torch.zeros(b, flat.shape[1], dtype=torch.long)
+    for t in range(flat.shape[1]):
+        out[:, t] = sample_with_uniforms(tf(out[:, : t + 1])[:, t], flat[:, t])
+    return out.reshape(u.shape)
+
+
 def test_prefix_recomputing_sampler_fails_cost(sol):
-    """The naive sampler (the whole prefix through the network at every step) is ~D^2.5-3."""
+    """The naive sampler on the grader's transformer is ~D^2.5-3, counted in the grader's process."""
+    result = grade("attn_cost_test", objects(sol, sample=_naive))
+    assert not result.passed and "recomputes the whole prefix" in result.message, result.message
+    assert [r["forward_calls"] for r in result.details["rows"]] == [50, 200]
+
+
+@pytest.mark.parametrize("how", ["ring", "list", "cache_copied"])
+def test_samplers_written_differently_pass_cost(sol, how):
+    """A sampler that keeps the logits' history, one that builds its own list of tokens, one that
+    passes the cache along through a dict: all step once per pixel."""
     @torch.no_grad()
-    def naive(tf, u):
+    def sample(model, u):
         b = u.shape[0]
         flat = u.reshape(b, -1)
-        out = torch.zeros(b, flat.shape[1], dtype=torch.long)
+        tokens, state, prev = [], {"cache": None}, torch.zeros(b, dtype=torch.long)
         for t in range(flat.shape[1]):
-            out[:, t] = sample_with_uniforms(tf(out[:, : t + 1])[:, t], flat[:, t])
-        return out.reshape(u.shape)
-    result = grade("attn_cost_test", objects(sol, sample=naive))
+            logits, state["cache"] = model.step(prev, t, state["cache"])
+            prev = sample_with_uniforms(logits, flat[:, t])
+            tokens.append(prev)
+        out = torch.stack(tokens, 1)
+        return out.reshape(u.shape) if how != "ring" else out.view(u.shape).clone()
+    assert grade("attn_cost_test", objects(sol, sample=sample)).passed
+
+
+@pytest.mark.parametrize("sampler, cause", [
+    (lambda model, u: torch.zeros(u.shape, dtype=torch.long), "logits of 0 positions"),      # no model calls
+    (lambda model, u: model.step(torch.zeros(u.shape[0], dtype=torch.long), 0, None)[0], "logits of 1 positions"),
+    (lambda model, u: model.weights, "may use model.step"),                                   # not lent
+    (lambda model, u: model(torch.zeros(10 ** 5, 50, dtype=torch.long)), "a batch of 100000"),  # grader's work
+])
+def test_samplers_that_do_not_sample_fail_cost(sol, sampler, cause):
+    result = grade("attn_cost_test", objects(sol, sample=sampler))
+    assert not result.passed and cause in result.message, result.message
+
+
+FORGER = """
+import torch
+import arkit.checks.cost_scaling as cost
+from arkit.checks import sample_with_uniforms
+from arkit.submission import expose
+
+class Forged(cost.WorkCounter):          # what the notebook's own check would count: 1 per call
+    @property
+    def work(self):
+        return 1
+
+@torch.no_grad()
+def sample_cached(model, u):
+    cost.WorkCounter = Forged
+    b = u.shape[0]
+    flat = u.reshape(b, -1)
+    out = torch.zeros(b, flat.shape[1], dtype=torch.long)
+    for t in range(flat.shape[1]):     # the whole prefix through the network at every step
+        out[:, t] = sample_with_uniforms(model(out[:, : t + 1])[:, t], flat[:, t])
+    return out.reshape(u.shape)
+
+expose("attn_sampler", sample_cached)
+"""
+
+
+def test_a_forged_work_counter_in_the_sandbox_changes_nothing():
+    """Through a real sandbox: the sampler patches arkit's counter in its own process; the grader's
+    transformer runs, and is counted, in the parent, so the prefix-recomputing sampler still fails."""
+    from autograder.grading.proxies import Budget, make_proxies
+    from autograder.grading.sandbox import Limits, Sandbox
+
+    with Sandbox(Limits(memory_mb=3072, cell_timeout_s=120)) as sandbox:
+        assert sandbox.run_cell(FORGER, 0, 120)["ok"]
+        budget = Budget(300)
+        proxies = make_proxies(sandbox, sandbox.exposed(), 120, lambda: budget)
+        result = grade("attn_cost_test", proxies, REMOTE)
     assert not result.passed and "recomputes the whole prefix" in result.message, result.message
-
-
-def test_cost_probe_returning_garbage_fails(sol):
-    objs = objects(sol)
-    objs["attn_sampler_work"] = lambda size: torch.tensor([1.0, 2.0])
-    result = grade("attn_cost_test", objs)
-    assert not result.passed and "one finite count" in result.message
+    assert [r["forward_calls"] for r in result.details["rows"]] == [50, 200]
 
 
 # -- MUTATIONS -------------------------------------------------------------------------------------
