@@ -563,13 +563,14 @@ grade_in_notebook("hw2", "attn_sampler_test")
 #
 # (Graded, 3 points.) The grader does not take a count from your notebook: it hands your
 # `sample_cached` **its own** small transformer, which offers `model.step`, `model(tokens)`,
-# `model.eval()` and `model.num_values` (keep to those), lets it draw images of 50 and 200 pixels
-# (100 and 400 outside `ci`), and counts the work that transformer does for your sampler.
+# `model.eval()` and `model.num_values` (keep to those), lets it draw 50 and 200 pixels (100 and
+# 400 outside `ci`; `u` of shape `(2, D)` as below), and counts the work that transformer does for
+# your sampler.
 
 # %% nbgrader={"grade": false, "grade_id": "attn_cost_check", "locked": true, "schema_version": 3, "solution": false, "task": false}
 from arkit.checks import check_cost_scaling
 
-COST_SIZES = (50, 200) if PROFILE == "ci" else (100, 400)   # the grader draws images of the same sizes
+COST_SIZES = (50, 200) if PROFILE == "ci" else (100, 400)   # the grader draws the same sizes
 _naive = check_cost_scaling(lambda s: sample_naive(shapes_tf, torch.rand(2, s, dtype=torch.float64)), COST_SIZES,
                             expect="linear")
 print("naive sampler:", _naive.message)

@@ -40,11 +40,12 @@ STEP_IMAGES = 2                 # held-out images fed through the cached steps
 PROBE_WINDOW = 6                # earlier steps the diagnosis changes: its batch is PROBE_WINDOW + 1 and a KV
                                 # cache of 400 positions crosses the sandbox boundary at every step
 SAMPLER_BATCH = 3               # uniforms (B, 1, 20, 20) for the sampler comparison
-# Images the student's sampler draws on the grader's transformer for the cost count, per profile (one
+# Pixels the student's sampler draws on the grader's transformer for the cost count, per profile (one
 # sandbox call each, a callback per model call). Re-running the prefix counts e ~ 2.5 at D = 50 -> 200
 # and ~2.6 at 100 -> 400; the KV cache ~1.3 (its O(D E^2) part still dominates at E = 32): limit 2.0.
-COST_SHAPES = {"ci": ((1, 5, 10), (1, 10, 20))}
-DEFAULT_COST_SHAPES = ((1, 10, 10), (1, 20, 20))
+# u is (COST_BATCH, D), the shape the notebook's public cost check gives the sampler.
+COST_SHAPES = {"ci": ((50,), (200,))}
+DEFAULT_COST_SHAPES = ((100,), (400,))
 COST_BATCH = 2
 COST_MODEL = {"dim": 32, "heads": 2, "layers": 2}   # the grader's transformer lent to the sampler
 
@@ -260,7 +261,8 @@ class CountedTransformer:
 
 
 def grade_cost(objects: Mapping[str, Any], ctx: GradingContext) -> CheckResult:
-    """The student's ``sample_cached`` draws images on the grader's own transformer at two sizes;
+    """The student's ``sample_cached`` draws sequences of D pixels on the grader's own transformer at
+    two sizes (u of shape (2, D), as in the notebook's public check);
     the work that transformer does for it (counted in this process) must grow at most like D^2
     (KV cache), not like D^3 (re-running the prefix): ``classify_growth``."""
     from arkit.checks.cost_scaling import classify_growth
@@ -286,7 +288,7 @@ def grade_cost(objects: Mapping[str, Any], ctx: GradingContext) -> CheckResult:
         row = {"size": shape, "D": d, "count": counted.work, "step_calls": lent.calls["step"],
                "forward_calls": lent.calls["forward"]}
         if missing:
-            return CheckResult.fail(name, f"for an image of {d} pixels your sampler asked the model for the "
+            return CheckResult.fail(name, f"for a sequence of {d} pixels your sampler asked the model for the "
                                           f"logits of {d - missing} positions only ({lent.calls['step']} step "
                                           f"calls, {lent.calls['forward']} full passes): it cannot have drawn "
                                           f"every pixel from the model", rows=[row])
