@@ -41,8 +41,8 @@ PROBE_WINDOW = 6                # earlier steps the diagnosis changes: its batch
                                 # cache of 400 positions crosses the sandbox boundary at every step
 SAMPLER_BATCH = 3               # uniforms (B, 1, 20, 20) for the sampler comparison
 # Pixels the student's sampler draws on the grader's transformer for the cost count, per profile (one
-# sandbox call each, a callback per model call). Re-running the prefix counts e ~ 2.5 at D = 50 -> 200
-# and ~2.6 at 100 -> 400; the KV cache ~1.3 (its O(D E^2) part still dominates at E = 32): limit 2.0.
+# sandbox call each, a callback per model call). Measured: re-running the prefix e = 2.34 at D = 50 -> 200
+# and 2.51 at 100 -> 400; the KV cache 1.29 and 1.44 (its O(D E^2) part still dominates at E = 32): limit 2.0.
 # u is (COST_BATCH, D), the shape the notebook's public cost check gives the sampler.
 COST_SHAPES = {"ci": ((50,), (200,))}
 DEFAULT_COST_SHAPES = ((100,), (400,))
