@@ -294,17 +294,21 @@ def test_prefix_recomputing_sampler_fails_cost(sol):
     assert [r["forward_calls"] for r in result.details["rows"]] == [50, 200]
 
 
-@pytest.mark.parametrize("how", ["ring", "list", "cache_copied"])
+@pytest.mark.parametrize("how", ["ring", "list", "tensor_args"])
 def test_samplers_written_differently_pass_cost(sol, how):
-    """A sampler that keeps the logits' history, one that builds its own list of tokens, one that
-    passes the cache along through a dict: all step once per pixel."""
+    """Samplers that keep the cache in a dict and build a list of tokens, one that returns a view,
+    one that passes t as a tensor and the previous token as a (B, 1) float: all step once per pixel."""
     @torch.no_grad()
     def sample(model, u):
+        model.eval()
         b = u.shape[0]
         flat = u.reshape(b, -1)
         tokens, state, prev = [], {"cache": None}, torch.zeros(b, dtype=torch.long)
         for t in range(flat.shape[1]):
-            logits, state["cache"] = model.step(prev, t, state["cache"])
+            if how == "tensor_args":
+                logits, state["cache"] = model.step(prev.float().view(b, 1), torch.tensor(t), state["cache"])
+            else:
+                logits, state["cache"] = model.step(prev, t, state["cache"])
             prev = sample_with_uniforms(logits, flat[:, t])
             tokens.append(prev)
         out = torch.stack(tokens, 1)
