@@ -121,7 +121,7 @@ def _value_and_grad(fn, args: list, kwargs: dict):
     return out, grads
 
 
-_CHANNEL: dict = {}   # "reader", "fd_out": set by serve(); used by RemoteObject during a call
+_CHANNEL: dict = {"call": 0}   # "reader", "fd_out": set by serve(); "call": number of the call in progress
 
 
 class RemoteObject:
@@ -131,7 +131,7 @@ class RemoteObject:
     are answered here (samplers written for ``nn.Module`` call them)."""
 
     def __init__(self, index: int, methods: list, attrs):
-        self._index, self._methods = index, tuple(methods)
+        self._index, self._methods, self._call_no = index, tuple(methods), _CHANNEL["call"]
         self._attrs = attrs if isinstance(attrs, dict) else {}
 
     def __getattr__(self, name: str):
@@ -162,6 +162,8 @@ class RemoteObject:
         return iter([torch.zeros(1)])
 
     def _call(self, method: str, args, kwargs):
+        if self._call_no != _CHANNEL["call"]:   # kept past its call: nobody would answer
+            raise RuntimeError("the grader's model was lent for one call only; it is gone")
         arrays: list = []
         tree = protocol.encode([list(args), dict(kwargs)], arrays)
         # The call's time limit (SIGALRM) waits until the grader has answered: a frame cut in
@@ -184,6 +186,7 @@ def call(name: str, args_tree, timeout: float, arrays, grad: bool = False) -> tu
     entry = exposed().get(name)
     if entry is None:
         return {"ok": False, "error": f"nothing is exposed as {name!r}"}, []
+    _CHANNEL["call"] += 1
     args, kwargs = protocol.decode(args_tree, arrays, remote=RemoteObject)
     signal.setitimer(signal.ITIMER_REAL, max(timeout, 0.01))
     sink = CappedWriter(0)
@@ -203,6 +206,7 @@ def call(name: str, args_tree, timeout: float, arrays, grad: bool = False) -> tu
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         sys.stdout, sys.stderr = old
+        _CHANNEL["call"] += 1                    # what was lent to this call is gone
     return {"ok": True, "value": tree}, out_arrays
 
 

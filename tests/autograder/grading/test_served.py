@@ -35,6 +35,15 @@ def forge(model):
 def private(model):
     return model._obj
 
+KEPT = []
+
+def keep(model):
+    KEPT.append(model)
+    return torch.zeros(1)
+
+def use_kept():
+    return KEPT[0].step(torch.tensor([1.0]), 0, None)[0]
+
 def slow(model):
     model(torch.ones(2))
     while True:
@@ -45,6 +54,8 @@ expose("peek", peek)
 expose("forge", forge)
 expose("private", private)
 expose("slow", slow)
+expose("keep", keep)
+expose("use_kept", use_kept)
 '''
 
 
@@ -113,3 +124,15 @@ def test_a_call_that_times_out_after_a_callback_leaves_the_channel_usable(sandbo
 def test_a_served_reference_from_the_child_is_refused():
     with pytest.raises(protocol.ProtocolError, match="only travel from the grader"):
         protocol.decode({"__served__": 0, "methods": ["step"], "attrs": None}, [])
+
+
+def test_a_lent_model_kept_past_its_call_is_gone(sandbox):
+    """A stand-in stashed in a global and used in a later call would wait for an answer nobody
+    sends (and swallow the next request): it raises instead, and the channel stays usable."""
+    from autograder.grading.sandbox import RemoteError
+
+    sandbox.call("keep", (lent(),), {}, timeout=30)
+    with pytest.raises(RemoteError, match="lent for one call only"):
+        sandbox.call("use_kept", (), {}, timeout=30)
+    out, _ = sandbox.call("run_steps", (lent(), 2), {}, timeout=30)
+    assert out.tolist() == [0.0, 1.0]
