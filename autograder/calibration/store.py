@@ -160,3 +160,12 @@ def threshold_strings(path) -> set[str]:
 
     walk(json.loads(Path(path).read_text(), parse_float=str))
     return found
+
+
+def thresholds_in(text: str, values: set[str]) -> list[str]:
+    """The ``values`` (from :func:`threshold_strings`) written in ``text`` as whole numbers: ``0.075``
+    is found in ``x < 0.075`` but not inside ``0.0756`` or ``10.075`` (a digit or point on either
+    side makes it another number)."""
+    import re
+
+    return sorted(v for v in values if re.search(rf"(?<![\d.]){re.escape(v)}(?!\d)", text))

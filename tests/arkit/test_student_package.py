@@ -31,9 +31,9 @@ def test_wheel_has_no_instructor_material(wheel_texts):
 
 def test_wheel_has_no_calibrated_thresholds(wheel_texts):
     """Is no threshold value from the calibration files present in the student package?"""
-    from autograder.calibration.store import threshold_strings
+    from autograder.calibration.store import threshold_strings, thresholds_in
 
     values = set().union(*(threshold_strings(p) for p in (REPO / "autograder" / "calibration").glob("*.json")))
     code = "\n".join(t for n, t in wheel_texts.items() if n.endswith(".py"))
-    leaked = sorted(v for v in values if v in code)
+    leaked = thresholds_in(code, values)
     assert not leaked, f"thresholds found in the student package: {leaked}"

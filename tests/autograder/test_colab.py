@@ -9,7 +9,7 @@ import nbformat
 import pytest
 
 from autograder import colab
-from autograder.calibration.store import threshold_strings
+from autograder.calibration.store import threshold_strings, thresholds_in
 from autograder.colab_config import load_config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,8 +41,7 @@ def hidden_lines_of(source: Path) -> list[str]:
 def leaks(notebook: Path, hidden: list[str], thresholds: set[str]) -> list[str]:
     text = notebook.read_text()
     found = [f"hidden line {line!r}" for line in hidden if json.dumps(line)[1:-1] in text or line in text]
-    found += [f"threshold {value}" for value in sorted(thresholds)
-              if re.search(rf"(?<![\d.]){re.escape(value)}(?!\d)", text)]
+    found += [f"threshold {value}" for value in thresholds_in(text, thresholds)]
     if re.search(r"^\s*\"?\s*(?:from|import)\s+autograder\b", text, re.M) or "import autograder" in text:
         found.append("imports autograder")
     return found

@@ -53,3 +53,15 @@ def test_hw1_file_has_provisional_gpu_anchors():
     gpu = data["questions"]["pixelcnn_nll_test"]["mnist_binary"]["gpu"]
     assert gpu["provisional"] is True and gpu["anchor"]["nats_per_dim"] == 0.0756
     assert data["questions"]["made_mnist_test"]["mnist_binary"]["gpu"]["anchor"]["nats_per_dim"] == 0.1106
+
+
+def test_thresholds_are_found_as_whole_numbers_only():
+    """A leak grep must flag a threshold written as a number, not the same digits inside another
+    number (0.075 inside 0.0756 made the wheel's leak test fail twice on unrelated docstrings)."""
+    from autograder.calibration.store import thresholds_in
+
+    values = {"0.075", "0.0750", "0.1108"}
+    assert thresholds_in("if nll < 0.075:", values) == ["0.075"]
+    assert thresholds_in("x = 0.0750\n", values) == ["0.0750"]
+    assert thresholds_in("format_nll(0.0756) and 10.075 and 0.11081", values) == []
+    assert thresholds_in("[0.1108]", values) == ["0.1108"]
