@@ -435,7 +435,10 @@ class Sandbox:
                 if serve is None or answer.get("callback") is not True:
                     return answer, out
                 reply, reply_arrays = serve(answer, out)
-                protocol.send(self.fd_out, reply, reply_arrays, max_header=protocol.REQUEST_HEADER_BYTES)
+                try:
+                    protocol.send(self.fd_out, reply, reply_arrays, max_header=protocol.REQUEST_HEADER_BYTES)
+                except ValueError as exc:  # too large or deep to send: nothing was written
+                    protocol.send(self.fd_out, {"ok": False, "error": str(exc)[:2000]})
         except protocol.ChannelTimeout:
             self.dead_reason = f"no answer within {timeout + GRACE_S:.0f} s; the process was killed"
         except protocol.ChannelClosed:

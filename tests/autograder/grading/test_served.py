@@ -41,6 +41,13 @@ def keep(model):
     KEPT.append(model)
     return torch.zeros(1)
 
+def call_deep(model):
+    try:
+        model.deep()
+    except RuntimeError as exc:
+        return str(exc)
+    return "answered"
+
 def use_kept():
     return KEPT[0].step(torch.tensor([1.0]), 0, None)[0]
 
@@ -56,6 +63,7 @@ expose("private", private)
 expose("slow", slow)
 expose("keep", keep)
 expose("use_kept", use_kept)
+expose("call_deep", call_deep)
 '''
 
 
@@ -75,9 +83,15 @@ class Accumulator:
     def forward(self, x):
         return x * 2
 
+    def deep(self):
+        out = []
+        for _ in range(300):      # deeper than protocol.MAX_DEPTH: the answer cannot be sent
+            out = [out]
+        return out
+
 
 def lent():
-    return Served(Accumulator(), ("step", "forward"), attrs={"size": 3})
+    return Served(Accumulator(), ("step", "forward", "deep"), attrs={"size": 3})
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +105,7 @@ def test_calls_run_in_the_parent_and_the_cache_stays_there(sandbox):
     served = lent()
     out, size = sandbox.call("run_steps", (served, 4), {}, timeout=30)
     assert out.tolist() == [0.0, 1.0, 3.0, 6.0] and size == 3
-    assert served.calls == {"step": 4, "forward": 0}
+    assert served.calls == {"step": 4, "forward": 0, "deep": 0}
     caches = served._obj.seen_caches
     assert all(c is caches[0] for c in caches[1:])   # the same parent-side list came back each step
 
@@ -134,5 +148,11 @@ def test_a_lent_model_kept_past_its_call_is_gone(sandbox):
     sandbox.call("keep", (lent(),), {}, timeout=30)
     with pytest.raises(RemoteError, match="lent for one call only"):
         sandbox.call("use_kept", (), {}, timeout=30)
+    out, _ = sandbox.call("run_steps", (lent(), 2), {}, timeout=30)
+    assert out.tolist() == [0.0, 1.0]
+
+
+def test_an_answer_the_parent_cannot_send_becomes_an_error_in_the_child(sandbox):
+    assert "nested more than" in sandbox.call("call_deep", (lent(),), {}, timeout=30)
     out, _ = sandbox.call("run_steps", (lent(), 2), {}, timeout=30)
     assert out.tolist() == [0.0, 1.0]
