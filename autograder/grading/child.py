@@ -124,44 +124,16 @@ def _value_and_grad(fn, args: list, kwargs: dict):
 _CHANNEL: dict = {"call": 0}   # "reader", "fd_out": set by serve(); "call": number of the call in progress
 
 
-class RemoteObject:
+class RemoteObject(protocol.LentModel):
     """Stand-in for an object the grader lent to this call (``autograder.grading.served``): each
-    call of one of its ``methods`` is a ``callback`` frame answered by the grader, where the object
-    runs; what it keeps comes back as a ``protocol.Handle``. ``eval``/``train``/``to``/``parameters``
-    are answered here (samplers written for ``nn.Module`` call them)."""
+    call of one of its methods is a ``callback`` frame answered by the grader, where the object
+    runs; what it keeps comes back as a ``protocol.Handle``."""
 
     def __init__(self, index: int, methods: list, attrs):
         self._index, self._methods, self._call_no = index, tuple(methods), _CHANNEL["call"]
         self._attrs = attrs if isinstance(attrs, dict) else {}
 
-    def __getattr__(self, name: str):
-        if name.startswith("_"):
-            raise AttributeError(name)
-        if name in self._methods:
-            return lambda *a, **k: self._call(name, a, k)
-        if name in self._attrs:
-            return self._attrs[name]
-        raise AttributeError(f"the grader's model offers {', '.join(self._methods)} (and attributes "
-                             f"{', '.join(sorted(self._attrs)) or 'none'}), not {name!r}")
-
-    def __call__(self, *args, **kwargs):
-        return self._call("forward", args, kwargs)
-
-    def eval(self):
-        return self
-
-    def train(self, mode: bool = True):
-        return self
-
-    def to(self, *args, **kwargs):
-        return self
-
-    def parameters(self):
-        import torch
-
-        return iter([torch.zeros(1)])
-
-    def _call(self, method: str, args, kwargs):
+    def _invoke(self, method: str, args, kwargs):
         if self._call_no != _CHANNEL["call"]:   # kept past its call: nobody would answer
             raise RuntimeError("the grader's model was lent for one call only; it is gone")
         arrays: list = []
@@ -186,7 +158,6 @@ def call(name: str, args_tree, timeout: float, arrays, grad: bool = False) -> tu
     entry = exposed().get(name)
     if entry is None:
         return {"ok": False, "error": f"nothing is exposed as {name!r}"}, []
-    _CHANNEL["call"] += 1
     args, kwargs = protocol.decode(args_tree, arrays, remote=RemoteObject)
     signal.setitimer(signal.ITIMER_REAL, max(timeout, 0.01))
     sink = CappedWriter(0)

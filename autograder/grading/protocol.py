@@ -69,6 +69,47 @@ class Handle:
         return f"<value #{self.id} kept by the grader>"
 
 
+class LentModel:
+    """What a student's function holds of an object the grader lent it (both sides of the sandbox,
+    and the nbgrader path): ``_methods`` callable (``"forward"`` also as ``model(x)``), ``_attrs``
+    readable; ``eval()``/``train()``/``to()``/``parameters()`` are answered here (samplers written
+    for ``nn.Module`` call them); any other attribute is an ``AttributeError`` naming what is offered.
+    Subclasses run a call in :meth:`_invoke`."""
+
+    _methods: tuple = ()
+    _attrs: dict = {}
+
+    def _invoke(self, method: str, args: tuple, kwargs: dict) -> Any:
+        raise NotImplementedError
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if name in self._methods:
+            return lambda *a, **k: self._invoke(name, a, k)
+        if name in self._attrs:
+            return self._attrs[name]
+        raise AttributeError(f"the grader's model offers {', '.join(self._methods)} (and attributes "
+                             f"{', '.join(sorted(self._attrs)) or 'none'}), not {name!r}")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._invoke("forward", args, kwargs)
+
+    def eval(self) -> "LentModel":
+        return self
+
+    def train(self, mode: bool = True) -> "LentModel":
+        return self
+
+    def to(self, *args: Any, **kwargs: Any) -> "LentModel":
+        return self
+
+    def parameters(self):
+        import torch
+
+        return iter([torch.zeros(1)])
+
+
 def _to_numpy(value: Any) -> tuple[np.ndarray, bool] | None:
     """(array, was_torch) for tensors and arrays, None for anything else."""
     if isinstance(value, np.ndarray):
@@ -105,8 +146,8 @@ def encode(value: Any, arrays: list[np.ndarray], served: list | None = None,
         return {"__handle__": value.id}
     if served is not None and getattr(type(value), "__served__", False) is True:
         served.append(value)
-        return {"__served__": len(served) - 1, "methods": [str(m) for m in value.methods],
-                "attrs": encode(dict(value.attrs), arrays)}
+        return {"__served__": len(served) - 1, "methods": [str(m) for m in value._methods],
+                "attrs": encode(dict(value._attrs), arrays)}
     if keep is not None and getattr(type(value), "__opaque__", False) is True:
         return {"__handle__": int(keep(value.value))}
     if type(value) is float:

@@ -13,15 +13,13 @@ directly and behaves the same way, so one grade function serves both paths.
 
 A lent object runs in the trusted process with arguments the child chose: it must check their
 sizes itself (a batch of a million rows would make the grader work and grow, not the child).
-Only the methods named in ``methods`` can be called; ``eval()``, ``train()``, ``to()`` and
-``parameters()`` are answered by the stand-in itself (samplers written for ``nn.Module`` call
-them), every other attribute is an ``AttributeError`` that names what the model offers.
+Only the methods named in ``methods`` can be called; the rest of the stand-in's behaviour
+(``eval()``, ``parameters()``, the AttributeError naming what is offered) is
+:class:`~.protocol.LentModel`, shared by the child's stand-in and the local path.
 """
 from __future__ import annotations
 
 from typing import Any, Mapping
-
-import torch
 
 from . import protocol
 
@@ -47,50 +45,29 @@ def _plain(value: Any) -> Any:
     return value
 
 
-class Served:
-    """``obj`` lent to a student's function: ``methods`` callable (``"forward"`` also as ``model(x)``),
-    ``attrs`` readable (numbers and strings). ``calls`` counts the calls per method."""
+class Served(protocol.LentModel):
+    """``obj`` lent to a student's function: ``methods`` callable, ``attrs`` readable (numbers and
+    strings); the stand-in behaviour is :class:`~.protocol.LentModel`'s. ``calls`` counts the calls
+    per method."""
 
     __served__ = True
 
     def __init__(self, obj: Any, methods: tuple[str, ...], attrs: Mapping[str, Any] | None = None):
         self._obj = obj
-        self.methods = tuple(methods)
-        self.attrs = dict(attrs or {})
-        self.calls: dict[str, int] = {m: 0 for m in self.methods}
+        self._methods = tuple(methods)
+        self._attrs = dict(attrs or {})
+        self.calls: dict[str, int] = {m: 0 for m in self._methods}
 
     def invoke(self, method: str, args: tuple, kwargs: dict) -> Any:
         """Run ``method`` of the lent object (the parent's side of a callback)."""
-        if method not in self.methods:
-            raise AttributeError(f"the grader's model offers {', '.join(self.methods)}, not {method!r}")
+        if method not in self._methods:
+            raise AttributeError(f"the grader's model offers {', '.join(self._methods)}, not {method!r}")
         self.calls[method] += 1
         return getattr(self._obj, method)(*args, **kwargs)
 
-    # --- the local path: the student's function holds this object itself
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_") or name in ("methods", "attrs", "calls"):
-            raise AttributeError(name)
-        if name in self.methods:
-            return lambda *a, **k: _plain(self.invoke(name, a, k))
-        if name in self.attrs:
-            return self.attrs[name]
-        raise AttributeError(f"the grader's model offers {', '.join(self.methods)} (and attributes "
-                             f"{', '.join(sorted(self.attrs)) or 'none'}), not {name!r}")
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return _plain(self.invoke("forward", args, kwargs))
-
-    def eval(self) -> "Served":
-        return self
-
-    def train(self, mode: bool = True) -> "Served":
-        return self
-
-    def to(self, *args: Any, **kwargs: Any) -> "Served":
-        return self
-
-    def parameters(self):
-        return iter([torch.zeros(1)])
+    def _invoke(self, method: str, args: tuple, kwargs: dict) -> Any:
+        """The local path: the student's function holds this object itself."""
+        return _plain(self.invoke(method, args, kwargs))
 
 
 class Server:

@@ -284,12 +284,11 @@ def grade_cost(objects: Mapping[str, Any], ctx: GradingContext) -> CheckResult:
                                           f"when given the grader's transformer (u of shape "
                                           f"{(COST_BATCH, *shape)}); it may use model.step, model(tokens), "
                                           f"model.eval() and model.num_values only")
-        missing = d - len(counted.covered)
         row = {"size": shape, "D": d, "count": counted.work, "step_calls": lent.calls["step"],
                "forward_calls": lent.calls["forward"]}
-        if missing:
+        if len(counted.covered) < d:
             return CheckResult.fail(name, f"for a sequence of {d} pixels your sampler asked the model for the "
-                                          f"logits of {d - missing} positions only ({lent.calls['step']} step "
+                                          f"logits of {len(counted.covered)} positions only ({lent.calls['step']} step "
                                           f"calls, {lent.calls['forward']} full passes): it cannot have drawn "
                                           f"every pixel from the model", rows=[row])
         rows.append(row)
